@@ -1,0 +1,55 @@
+# PeerMatch: `make run` starts the demo, `make test` runs every check. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := peermatch/static/vendor
+
+.PHONY: run test lint format setup assets db demo clean bench
+
+run: setup assets db
+	$(BIN)/peermatch serve
+
+test: setup assets
+	$(BIN)/ruff check peermatch tests
+	$(BIN)/ruff format --check peermatch tests
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check peermatch tests
+	$(BIN)/ruff format --check peermatch tests
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format peermatch tests
+	$(BIN)/ruff check --fix peermatch tests
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Front-end assets come from the npm registry by package name; never copied by hand.
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/htmx
+	cp -R node_modules/govuk-frontend/dist/govuk/assets $(VENDOR)/govuk/assets
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css $(VENDOR)/govuk/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/govuk/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	touch $@
+
+db: setup
+	$(BIN)/peermatch db upgrade
+	$(BIN)/peermatch seed demo
+
+bench: setup
+	$(BIN)/python tests/benchmarks/bench_matching.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,158 @@
+"""Tables. Rules over them live in the services (registry, requests, ...), not here.
+
+No child's name or case narrative is ever stored: a review request carries a reference and the
+characteristics the matching needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import JSON, Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, stored the same way on SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    coordinator = "coordinator"
+    admin = "admin"
+
+
+class RequestStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    matching = "matching"
+    proposed = "proposed"
+    inviting = "inviting"
+    staffed = "staffed"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+def _enum(cls: type[StrEnum]) -> SAEnum:
+    # Stored as plain strings (no native PostgreSQL enum) so adding a value is a no-op migration.
+    return SAEnum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Region(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    name: str = Field(max_length=120)
+
+
+class Partnership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    # Reciprocity carried in from before PeerMatch (or from earlier years).
+    opening_lent: int = 0
+    opening_received: int = 0
+
+
+class Reviewer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    name: str = Field(max_length=120)
+    # Stored lower-cased; unique across the whole service.
+    email: str = Field(sa_column=Column(String(254), unique=True, nullable=False))
+    agency: str = Field(max_length=40, index=True)
+    job_role: str = Field(default="", max_length=120)
+    capacity: int = 1  # maximum concurrent reviews
+    active: bool = True
+    accredited_on: dt.date | None = None  # training/accreditation date
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ReviewerSkill(SQLModel, table=True):
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True, ondelete="CASCADE")
+    skill: str = Field(max_length=40, primary_key=True)
+
+
+class Unavailability(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True, ondelete="CASCADE")
+    starts_on: dt.date
+    ends_on: dt.date  # inclusive
+
+
+class ReviewerConflict(SQLModel, table=True):
+    """A declared conflict of interest with a whole partnership."""
+
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True, ondelete="CASCADE")
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+
+
+class ReviewRequest(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("partnership_id", "reference"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    reference: str = Field(max_length=40)  # never a child's name
+    methodology: str = Field(max_length=40)
+    high_profile: bool = False
+    agencies_involved: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    required_skills: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    peers: int = 2
+    window_start: dt.date
+    window_end: dt.date
+    notified_on: dt.date | None = None
+    statutory_deadline: dt.date | None = None
+    status: RequestStatus = Field(
+        default=RequestStatus.draft, sa_column=Column(_enum(RequestStatus), nullable=False)
+    )
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RequestConflict(SQLModel, table=True):
+    """A reviewer declared conflicted with one particular request."""
+
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True, ondelete="CASCADE")
+    request_id: int = Field(foreign_key="reviewrequest.id", primary_key=True, ondelete="CASCADE")
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(String(254), unique=True, nullable=False))
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(default=Role.coordinator, sa_column=Column(_enum(Role), nullable=False))
+    region_id: int = Field(foreign_key="region.id", index=True)
+    active: bool = True
+    failed_sign_ins: int = 0
+    locked_until: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    name: str = Field(max_length=120)
+    prefix: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    key_hash: str = Field(max_length=128)  # sha256 of the secret part; the key is shown once
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who did what to which thing, when. No personal data in ``detail``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=120)  # "user:12", "apikey:3", "cli", "system"
+    region_id: int | None = Field(default=None, foreign_key="region.id", index=True)
+    action: str = Field(max_length=60)  # "reviewer.create", "request.view", ...
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))

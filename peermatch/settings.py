@@ -1,0 +1,90 @@
+"""The one place that reads the environment.
+
+Every setting is a ``PEERMATCH_*`` variable. Defaults are safe for a local demo; production mode
+refuses to start with the demo secret or without an explicit database URL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_SECRET = "peermatch-demo-secret-do-not-use-in-production"
+DEFAULT_SQLITE = PROJECT_ROOT / "data" / "peermatch.sqlite3"
+
+
+class SettingsError(Exception):
+    """The environment asks for something unsafe or malformed."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "development"  # development | production | test
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE}"
+    database_url_explicit: bool = False
+    secret_key: str = DEMO_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_url: str | None = None
+    mail_from: str = "PeerMatch <no-reply@peermatch.invalid>"
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    solver_time_limit: float = 30.0
+    static_dir: Path = field(default=PROJECT_ROOT / "peermatch" / "static")
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def check(self) -> None:
+        """Refuse an unsafe production configuration."""
+        if self.mode not in {"development", "production", "test"}:
+            raise SettingsError(
+                f"PEERMATCH_MODE must be development, production or test, got {self.mode!r}"
+            )
+        if self.production:
+            if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
+                raise SettingsError(
+                    "PEERMATCH_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production"
+                )
+            if not self.database_url_explicit:
+                raise SettingsError("PEERMATCH_DATABASE_URL must be set in production")
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    url = env.get("PEERMATCH_DATABASE_URL", "")
+    settings = Settings(
+        mode=env.get("PEERMATCH_MODE", "development"),
+        database_url=url or f"sqlite:///{DEFAULT_SQLITE}",
+        database_url_explicit=bool(url),
+        secret_key=env.get("PEERMATCH_SECRET_KEY", DEMO_SECRET),
+        base_url=env.get("PEERMATCH_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        host=env.get("PEERMATCH_HOST", "127.0.0.1"),
+        port=_int(env, "PEERMATCH_PORT", 8000),
+        smtp_url=env.get("PEERMATCH_SMTP_URL") or None,
+        mail_from=env.get("PEERMATCH_MAIL_FROM", "PeerMatch <no-reply@peermatch.invalid>"),
+        session_idle_minutes=_int(env, "PEERMATCH_SESSION_IDLE_MINUTES", 30),
+        session_absolute_hours=_int(env, "PEERMATCH_SESSION_ABSOLUTE_HOURS", 12),
+        solver_time_limit=float(_int(env, "PEERMATCH_SOLVER_TIME_LIMIT", 30)),
+    )
+    settings.check()
+    return settings
