@@ -156,3 +156,13 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=40)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class WebSession(SQLModel, table=True):
+    """A coordinator's signed-in session. The cookie holds a random token; only its hash is
+    stored. Idle and absolute timeouts are computed from the two timestamps."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow)
