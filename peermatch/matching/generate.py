@@ -1,0 +1,262 @@
+"""Synthetic ``peermatch.problem/1`` instances of any size, for tests and benchmarks.
+
+The structure imitates a real regional pool so that benchmarks mean something:
+
+- partnerships differ a lot in size (a few big cities, many small shires) and carry an uneven
+  history of reviewers lent and received, so reciprocity genuinely pulls against convenience;
+- reviewers come from the six safeguarding agencies in realistic proportions; ``peer-review`` is
+  a common skill, the specialist skills are rare; most can take one or two reviews, a few none;
+- requests mostly want two or three peers, some are high profile (no internal reviewers), they
+  name the agencies involved in the case and sometimes a specialist skill, over windows in 2027.
+
+Pure and deterministic: the same arguments give the same problem on every machine (one
+``random.Random`` seeded from the arguments, no set iteration order leaks into the output).
+Defaults live in code, not in data files, so the matching package reads no files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+
+from peermatch.matching.eligibility import ineligibility
+from peermatch.matching.problem import (
+    DateRange,
+    Pair,
+    Partnership,
+    Problem,
+    Request,
+    Reviewer,
+)
+
+# Agency shares of a typical pool (local authority and health dominate, voluntary is thin).
+AGENCIES: tuple[tuple[str, float], ...] = (
+    ("local-authority", 0.27),
+    ("health", 0.24),
+    ("police", 0.20),
+    ("education", 0.14),
+    ("probation", 0.08),
+    ("voluntary", 0.07),
+)
+
+# Skill codes of data/vocabularies.json with the share of reviewers who hold each.
+SKILLS: tuple[tuple[str, float], ...] = (
+    ("peer-review", 0.80),
+    ("lead-reviewer", 0.10),
+    ("rca", 0.14),
+    ("appreciative-inquiry", 0.08),
+    ("deep-dive-audit", 0.10),
+    ("reflective-learning", 0.10),
+    ("single-agency-review", 0.12),
+)
+
+# How often a request asks for each skill (relative weights): the rare skills are what makes a
+# seat hard to fill, so they are asked for more often than they are held.
+REQUIRED_SKILL_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("peer-review", 3.0),
+    ("lead-reviewer", 2.0),
+    ("rca", 2.0),
+    ("appreciative-inquiry", 1.0),
+    ("deep-dive-audit", 1.0),
+    ("reflective-learning", 1.0),
+    ("single-agency-review", 0.5),
+)
+
+CAPACITY_WEIGHTS = ((0, 0.07), (1, 0.50), (2, 0.36), (3, 0.07))
+PEERS_WEIGHTS = ((1, 0.10), (2, 0.45), (3, 0.35), (4, 0.10))
+GAPS_WEIGHTS = ((0, 0.55), (1, 0.32), (2, 0.13))
+AGENCIES_INVOLVED_WEIGHTS = ((1, 0.35), (2, 0.40), (3, 0.25))
+REQUIRED_SKILLS_COUNT_WEIGHTS = ((0, 0.45), (1, 0.42), (2, 0.13))
+HIGH_PROFILE_SHARE = 0.15
+CONFLICT_SHARE = 0.06  # reviewers who declared a conflict with a partnership or a case
+YEAR = 2027
+
+
+def generate(
+    partnerships: int,
+    reviewers: int,
+    requests: int,
+    seed: int = 0,
+    *,
+    locked: int = 0,
+    excluded: int = 0,
+) -> Problem:
+    """A synthetic problem; ``locked``/``excluded`` ask for up to that many valid pairs of each
+    (as after accepted invitations and declines), chosen among eligible pairs."""
+    if partnerships < 1 and (reviewers or requests):
+        raise ValueError("need at least one partnership for reviewers or requests")
+    rng = random.Random(f"peermatch.generate/{partnerships}/{reviewers}/{requests}/{seed}")
+    parts = _partnerships(rng, partnerships)
+    sizes = _size_weights(rng, partnerships)
+    part_ids = [p.id for p in parts]
+    reqs = _requests(rng, requests, part_ids, sizes)
+    revs = _reviewers(rng, reviewers, part_ids, sizes, [q.id for q in reqs])
+    problem = Problem(partnerships=tuple(parts), reviewers=tuple(revs), requests=tuple(reqs))
+    if locked or excluded:
+        problem = _with_decisions(rng, problem, locked, excluded)
+    return problem
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple[int, float]]) -> int:
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+def _width(n: int) -> int:
+    return max(3, len(str(n)))
+
+
+def _partnerships(rng: random.Random, n: int) -> list[Partnership]:
+    width = _width(n)
+    result = []
+    for i in range(n):
+        # Historic exchanges: some partnerships have long been net lenders, others net receivers.
+        lent = rng.choices(range(9), [6, 5, 5, 4, 3, 2, 2, 1, 1])[0]
+        received = rng.choices(range(9), [6, 5, 5, 4, 3, 2, 2, 1, 1])[0]
+        result.append(Partnership(id=f"p{i + 1:0{width}d}", lent=lent, received=received))
+    return result
+
+
+def _size_weights(rng: random.Random, n: int) -> list[float]:
+    # Log-normal sizes: a handful of large metropolitan partnerships, a long tail of small ones.
+    return [rng.lognormvariate(0.0, 0.7) for _ in range(n)]
+
+
+def _date(day_of_year: int) -> dt.date:
+    return dt.date(YEAR, 1, 1) + dt.timedelta(days=day_of_year)
+
+
+def _gap(rng: random.Random) -> DateRange:
+    start = rng.randrange(0, 350)
+    length = rng.randint(5, 35)  # leave, training, another review...
+    return DateRange(_date(start), _date(min(start + length, 364)))
+
+
+def _reviewers(
+    rng: random.Random,
+    n: int,
+    part_ids: list[str],
+    sizes: list[float],
+    request_ids: list[str],
+) -> list[Reviewer]:
+    agencies = [a for a, _ in AGENCIES]
+    agency_weights = [w for _, w in AGENCIES]
+    width = _width(n)
+    homes = rng.choices(part_ids, sizes, k=n) if n else []
+    result = []
+    for i in range(n):
+        skills = frozenset(s for s, share in SKILLS if rng.random() < share)
+        gaps = tuple(sorted((_gap(rng) for _ in range(_pick(rng, GAPS_WEIGHTS))), key=_start))
+        conflicts: frozenset[str] = frozenset()
+        if rng.random() < CONFLICT_SHARE:
+            # Mostly a neighbouring partnership (a former employer), sometimes one case.
+            if request_ids and rng.random() < 0.3:
+                conflicts = frozenset({rng.choice(request_ids)})
+            elif len(part_ids) > 1:
+                conflicts = frozenset({rng.choice([p for p in part_ids if p != homes[i]])})
+        result.append(
+            Reviewer(
+                id=f"r{i + 1:0{width}d}",
+                partnership=homes[i],
+                agency=rng.choices(agencies, agency_weights)[0],
+                skills=skills,
+                capacity=_pick(rng, CAPACITY_WEIGHTS),
+                unavailable=gaps,
+                conflicts=conflicts,
+            )
+        )
+    return result
+
+
+def _start(gap: DateRange) -> dt.date:
+    return gap.start
+
+
+def _requests(rng: random.Random, n: int, part_ids: list[str], sizes: list[float]) -> list[Request]:
+    agencies = [a for a, _ in AGENCIES]
+    agency_weights = [w for _, w in AGENCIES]
+    skills = [s for s, _ in REQUIRED_SKILL_WEIGHTS]
+    skill_weights = [w for _, w in REQUIRED_SKILL_WEIGHTS]
+    width = _width(n)
+    homes = rng.choices(part_ids, sizes, k=n) if n else []
+    result = []
+    for i in range(n):
+        start = rng.randrange(0, 300)
+        length = rng.randint(21, 60)  # a review happens within three to nine weeks
+        involved = _sample_weighted(
+            rng, agencies, agency_weights, _pick(rng, AGENCIES_INVOLVED_WEIGHTS)
+        )
+        required = _sample_weighted(
+            rng, skills, skill_weights, _pick(rng, REQUIRED_SKILLS_COUNT_WEIGHTS)
+        )
+        result.append(
+            Request(
+                id=f"q{i + 1:0{width}d}",
+                partnership=homes[i],
+                peers=_pick(rng, PEERS_WEIGHTS),
+                window=DateRange(_date(start), _date(min(start + length, 364))),
+                high_profile=rng.random() < HIGH_PROFILE_SHARE,
+                required_skills=tuple(required),
+                agencies_involved=frozenset(involved),
+            )
+        )
+    return result
+
+
+def _sample_weighted(
+    rng: random.Random, items: list[str], weights: list[float], k: int
+) -> list[str]:
+    """``k`` distinct items drawn with the given weights, in draw order."""
+    pool = list(zip(items, weights, strict=True))
+    chosen: list[str] = []
+    for _ in range(min(k, len(pool))):
+        index = rng.choices(range(len(pool)), [w for _, w in pool])[0]
+        chosen.append(pool.pop(index)[0])
+    return chosen
+
+
+def _with_decisions(rng: random.Random, problem: Problem, locked: int, excluded: int) -> Problem:
+    """Add locked pairs (accepted invitations) that respect every rule the parser checks, and
+    excluded pairs (declines) among the remaining eligible pairs."""
+    reviewers = list(problem.reviewers)
+    requests = list(problem.requests)
+    load: dict[str, int] = {}
+    teams: dict[str, list[Reviewer]] = {}
+    chosen_locked: list[Pair] = []
+    chosen_excluded: list[Pair] = []
+    attempts = 20 * (locked + excluded) + 20
+    while attempts and (len(chosen_locked) < locked or len(chosen_excluded) < excluded):
+        attempts -= 1
+        if not reviewers or not requests:
+            break
+        reviewer, request = rng.choice(reviewers), rng.choice(requests)
+        pair = Pair(request.id, reviewer.id)
+        if pair in chosen_locked or pair in chosen_excluded:
+            continue
+        if ineligibility(reviewer, request, frozenset()) is not None:
+            continue
+        if len(chosen_locked) < locked and _fits(reviewer, request, teams, load):
+            chosen_locked.append(pair)
+            teams.setdefault(request.id, []).append(reviewer)
+            load[reviewer.id] = load.get(reviewer.id, 0) + 1
+        elif len(chosen_excluded) < excluded:
+            chosen_excluded.append(pair)
+    return Problem(
+        partnerships=problem.partnerships,
+        reviewers=problem.reviewers,
+        requests=problem.requests,
+        locked=tuple(chosen_locked),
+        excluded=tuple(chosen_excluded),
+    )
+
+
+def _fits(
+    reviewer: Reviewer, request: Request, teams: dict[str, list[Reviewer]], load: dict[str, int]
+) -> bool:
+    team = teams.get(request.id, [])
+    return (
+        len(team) < request.peers
+        and all(member.agency != reviewer.agency for member in team)
+        and load.get(reviewer.id, 0) < reviewer.capacity
+    )
