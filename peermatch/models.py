@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from pydantic import NaiveDatetime
 from sqlalchemy import Column, String, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import JSON, Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
-    """Naive UTC, stored the same way on SQLite and PostgreSQL."""
+    """Naive UTC, stored the same way on SQLite and PostgreSQL. Timestamp columns are typed
+    ``NaiveDatetime``: SQLModel otherwise maps ``datetime`` to a timezone-aware column that
+    refuses naive values."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -69,8 +72,8 @@ class Reviewer(SQLModel, table=True):
     capacity: int = 1  # maximum concurrent reviews
     active: bool = True
     accredited_on: dt.date | None = None  # training/accreditation date
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class ReviewerSkill(SQLModel, table=True):
@@ -110,8 +113,8 @@ class ReviewRequest(SQLModel, table=True):
     status: RequestStatus = Field(
         default=RequestStatus.draft, sa_column=Column(_enum(RequestStatus), nullable=False)
     )
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class RequestConflict(SQLModel, table=True):
@@ -130,8 +133,8 @@ class User(SQLModel, table=True):
     region_id: int = Field(foreign_key="region.id", index=True)
     active: bool = True
     failed_sign_ins: int = 0
-    locked_until: dt.datetime | None = None
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    locked_until: NaiveDatetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class ApiKey(SQLModel, table=True):
@@ -140,16 +143,16 @@ class ApiKey(SQLModel, table=True):
     name: str = Field(max_length=120)
     prefix: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
     key_hash: str = Field(max_length=128)  # sha256 of the secret part; the key is shown once
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    revoked_at: dt.datetime | None = None
-    last_used_at: dt.datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    revoked_at: NaiveDatetime | None = None
+    last_used_at: NaiveDatetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):
     """Append-only: who did what to which thing, when. No personal data in ``detail``."""
 
     id: int | None = Field(default=None, primary_key=True)
-    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=120)  # "user:12", "apikey:3", "cli", "system"
     region_id: int | None = Field(default=None, foreign_key="region.id", index=True)
     action: str = Field(max_length=60)  # "reviewer.create", "request.view", ...
@@ -164,5 +167,5 @@ class WebSession(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    last_seen_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    last_seen_at: NaiveDatetime = Field(default_factory=utcnow)
