@@ -12,7 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import peermatch.models  # noqa: F401  (registers the tables)
+from peermatch.accounts import create_user
 from peermatch.db import make_engine
+from peermatch.models import Partnership, Region, User
 
 PG_URL = os.environ.get("PEERMATCH_TEST_DATABASE_URL")
 
@@ -45,8 +47,65 @@ def session(engine: Engine) -> Iterator[Session]:
         yield s
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="PEERMATCH_TEST_DATABASE_URL is not set")
     for item in items:
         if "postgres" in item.keywords and not PG_URL:
             item.add_marker(skip_pg)
+
+
+# --- named fixtures: two regions, one partnership and one coordinator in each -----------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def _region(session: Session, code: str, name: str) -> Region:
+    region = Region(code=code, name=name)
+    session.add(region)
+    session.commit()
+    return region
+
+
+def _partnership(session: Session, region: Region, code: str, name: str) -> Partnership:
+    partnership = Partnership(region_id=region.id, code=code, name=name)
+    session.add(partnership)
+    session.commit()
+    return partnership
+
+
+@pytest.fixture
+def region_a(session: Session) -> Region:
+    return _region(session, "north-a", "Region A")
+
+
+@pytest.fixture
+def region_b(session: Session) -> Region:
+    return _region(session, "south-b", "Region B")
+
+
+@pytest.fixture
+def partnership_a(session: Session, region_a: Region) -> Partnership:
+    return _partnership(session, region_a, "ALPHA", "Alphaton Safeguarding Children Partnership")
+
+
+@pytest.fixture
+def partnership_b(session: Session, region_b: Region) -> Partnership:
+    return _partnership(session, region_b, "BETA", "Betaford Safeguarding Children Partnership")
+
+
+@pytest.fixture
+def alice(session: Session, region_a: Region) -> User:
+    user = create_user(
+        session, email="alice@example.org", name="Alice", password=PASSWORD, region_id=region_a.id
+    )
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def bob(session: Session, region_b: Region) -> User:
+    user = create_user(
+        session, email="bob@example.org", name="Bob", password=PASSWORD, region_id=region_b.id
+    )
+    session.commit()
+    return user

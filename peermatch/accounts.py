@@ -1,0 +1,268 @@
+"""Coordinator accounts (argon2 password hashes, sign-in throttling) and partnership API keys.
+
+Sign-in never says whether an email address has an account: unknown addresses and wrong
+passwords fail with the same message and cost the same argon2 time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from peermatch import audit, email_address
+from peermatch.errors import DomainError, NotFound, ValidationFailed
+from peermatch.models import ApiKey, Partnership, Region, Role, User, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+MAX_FAILED_SIGN_INS = 5
+LOCK_DURATION = dt.timedelta(minutes=15)
+API_KEY_SCHEME = "pm"
+
+_hasher = PasswordHasher()
+
+
+class SignInFailed(DomainError):
+    """Wrong email or password; deliberately does not say which."""
+
+    def __init__(self) -> None:
+        super().__init__("Enter a correct email address and password")
+
+
+class SignInThrottled(DomainError):
+    """Too many consecutive failures on this account; try again after ``retry_after_seconds``."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, -(-retry_after_seconds // 60))
+        super().__init__(
+            f"Too many failed sign-in attempts. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}"
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(hash: str) -> bool:
+    return _hasher.check_needs_rehash(hash)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against for unknown emails so that they take as long as a wrong password.
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email_address.normalise(email))).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    region_id: int,
+    role: Role = Role.coordinator,
+    actor: str = "cli",
+) -> User:
+    email = email_address.normalise(email)
+    errors: dict[str, str] = {}
+    if not email_address.is_valid(email):
+        errors["email"] = "Enter an email address in the correct format, like name@example.org"
+    elif find_user_by_email(session, email) is not None:
+        errors["email"] = "An account with this email address already exists"
+    if not name.strip():
+        errors["name"] = "Enter a name"
+    elif len(name.strip()) > 120:
+        errors["name"] = "Name must be 120 characters or fewer"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if session.get(Region, region_id) is None:
+        errors["region_id"] = "Choose a region that exists"
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=Role(role),
+        region_id=region_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        region_id=region_id,
+        detail={"role": str(user.role)},
+    )
+    session.flush()
+    return user
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, now: dt.datetime | None = None
+) -> User:
+    """The active user with this email and password, or SignInFailed / SignInThrottled.
+
+    Failures are committed before raising: the caller's transaction is about to be rolled
+    back by the exception, and a forgotten failure would make the throttle useless.
+    """
+    now = now or utcnow()
+    user = find_user_by_email(session, email)
+    if user is None or not user.active:
+        verify_password(_dummy_hash(), password)
+        raise SignInFailed()
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            raise SignInThrottled(int((user.locked_until - now).total_seconds()) or 1)
+        user.locked_until = None  # the lock has run out: a fresh set of attempts
+        user.failed_sign_ins = 0
+    if not verify_password(user.password_hash, password):
+        _remember_failure(session, user, now)
+        raise SignInFailed()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    audit.record(
+        session,
+        actor=f"user:{user.id}",
+        action="user.sign_in",
+        entity="user",
+        entity_id=user.id,
+        region_id=user.region_id,
+    )
+    session.flush()
+    return user
+
+
+def _remember_failure(session: Session, user: User, now: dt.datetime) -> None:
+    # Incremented in SQL so that parallel attempts cannot lose a failure between them.
+    session.flush()
+    session.execute(
+        update(User)
+        .where(User.id == user.id)  # type: ignore[arg-type]
+        .values(failed_sign_ins=User.failed_sign_ins + 1)
+    )
+    session.refresh(user, ["failed_sign_ins"])
+    if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+        user.locked_until = now + LOCK_DURATION
+    audit.record(
+        session,
+        actor="anonymous",
+        action="user.sign_in_failed",
+        entity="user",
+        entity_id=user.id,
+        region_id=user.region_id,
+        detail={"locked": user.locked_until is not None},
+    )
+    session.commit()
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _split_key(presented: str) -> tuple[str, str] | None:
+    parts = presented.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_SCHEME or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def create_api_key(
+    session: Session, *, partnership_id: int, name: str, actor: str
+) -> tuple[ApiKey, str]:
+    """A new key for a partnership, and its plaintext, which is shown once and never stored."""
+    partnership = session.get(Partnership, partnership_id)
+    if partnership is None:
+        raise NotFound("No such partnership")
+    if not name.strip():
+        raise ValidationFailed({"name": "Enter a name for the key"})
+    if len(name.strip()) > 120:
+        raise ValidationFailed({"name": "Name must be 120 characters or fewer"})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        partnership_id=partnership_id, name=name.strip(), prefix=prefix, key_hash=_digest(secret)
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="apikey.create",
+        entity="apikey",
+        entity_id=key.id,
+        region_id=partnership.region_id,
+        detail={"partnership_id": partnership_id, "prefix": prefix},
+    )
+    session.flush()
+    return key, f"{API_KEY_SCHEME}_{prefix}_{secret}"
+
+
+def revoke_api_key(session: Session, prefix: str, *, actor: str) -> ApiKey:
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix.strip())).first()
+    if key is None:
+        raise NotFound("No API key has that prefix")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        partnership = session.get(Partnership, key.partnership_id)
+        audit.record(
+            session,
+            actor=actor,
+            action="apikey.revoke",
+            entity="apikey",
+            entity_id=key.id,
+            region_id=partnership.region_id if partnership else None,
+            detail={"prefix": key.prefix},
+        )
+        session.flush()
+    return key
+
+
+def find_api_key(session: Session, presented: str) -> ApiKey | None:
+    """The live key matching ``presented``, or None. The secret is compared in constant time."""
+    parts = _split_key(presented)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    key = session.exec(
+        select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _digest(secret)):
+        return None
+    key.last_used_at = utcnow()
+    session.flush()
+    return key
