@@ -1,0 +1,476 @@
+"""The reviewer registry: who can review, for which partnership, with which skills, when.
+
+Services take a session and the caller's region, flush but never commit (the caller's
+transaction decides), and raise domain errors. A reviewer outside the caller's region is
+reported as not found, never as forbidden: a region must not learn what another one holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import and_, case, delete, exists, func
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from peermatch import audit, email_address
+from peermatch.errors import NotFound, ValidationFailed
+from peermatch.models import (
+    Partnership,
+    Region,
+    Reviewer,
+    ReviewerConflict,
+    ReviewerSkill,
+    Unavailability,
+    utcnow,
+)
+from peermatch.vocabulary import load as load_vocabulary
+
+MAX_CAPACITY = 10  # concurrent reviews; more than this is a typing mistake, not a reviewer
+MAX_NAME = 120
+MAX_JOB_ROLE = 120
+
+T = TypeVar("T")
+
+
+@dataclass
+class ReviewerInput:
+    name: str
+    email: str
+    partnership_id: int | None
+    agency: str
+    job_role: str = ""
+    skills: list[str] = field(default_factory=list)
+    capacity: int | None = 1
+    active: bool = True
+    accredited_on: dt.date | None = None
+    unavailable: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    conflict_partnership_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ReviewerView:
+    id: int
+    name: str
+    email: str
+    partnership_id: int
+    partnership_code: str
+    partnership_name: str
+    agency: str
+    job_role: str
+    skills: list[str]
+    capacity: int
+    active: bool
+    accredited_on: dt.date | None
+    unavailable: list[tuple[dt.date, dt.date]]
+    conflict_partnership_ids: list[int]
+
+    def as_input(self) -> ReviewerInput:
+        """The form a coordinator would submit to leave this reviewer unchanged."""
+        return ReviewerInput(
+            name=self.name,
+            email=self.email,
+            partnership_id=self.partnership_id,
+            agency=self.agency,
+            job_role=self.job_role,
+            skills=list(self.skills),
+            capacity=self.capacity,
+            active=self.active,
+            accredited_on=self.accredited_on,
+            unavailable=list(self.unavailable),
+            conflict_partnership_ids=list(self.conflict_partnership_ids),
+        )
+
+
+@dataclass(frozen=True)
+class ReviewerFilter:
+    q: str | None = None
+    partnership_id: int | None = None
+    agency: str | None = None
+    skill: str | None = None
+    available_on: dt.date | None = None
+    active: bool | None = None
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class PartnershipSummary:
+    id: int
+    code: str
+    name: str
+    reviewers: int
+    active_reviewers: int
+    opening_lent: int
+    opening_received: int
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def find_region(session: Session, code: str) -> Region:
+    region = session.exec(select(Region).where(Region.code == code.strip())).first()
+    if region is None:
+        raise NotFound(f"No region has the code {code.strip()!r}")
+    return region
+
+
+def find_partnership(session: Session, region_id: int, code: str) -> Partnership:
+    partnership = session.exec(
+        select(Partnership).where(
+            Partnership.region_id == region_id, Partnership.code == code.strip()
+        )
+    ).first()
+    if partnership is None:
+        raise NotFound(f"No partnership in this region has the code {code.strip()!r}")
+    return partnership
+
+
+def region_partnerships(session: Session, region_id: int) -> dict[int, Partnership]:
+    rows = session.exec(select(Partnership).where(Partnership.region_id == region_id))
+    return {p.id: p for p in rows if p.id is not None}
+
+
+def list_partnerships(session: Session, region_id: int) -> list[PartnershipSummary]:
+    active = func.coalesce(func.sum(case((col(Reviewer.active), 1), else_=0)), 0)
+    rows = session.exec(
+        select(Partnership, func.count(col(Reviewer.id)), active)
+        .outerjoin(Reviewer, col(Reviewer.partnership_id) == col(Partnership.id))
+        .where(Partnership.region_id == region_id)
+        .group_by(col(Partnership.id))
+        .order_by(col(Partnership.name), col(Partnership.id))
+    ).all()
+    return [
+        PartnershipSummary(
+            id=p.id or 0,
+            code=p.code,
+            name=p.name,
+            reviewers=int(count),
+            active_reviewers=int(n_active),
+            opening_lent=p.opening_lent,
+            opening_received=p.opening_received,
+        )
+        for p, count, n_active in rows
+    ]
+
+
+# --- reading reviewers -----------------------------------------------------------------------
+
+
+def _conditions(region_id: int, filters: ReviewerFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [col(Partnership.region_id) == region_id]
+    if filters.q and filters.q.strip():
+        needle = filters.q.strip().lower()
+        conditions.append(func.lower(col(Reviewer.name)).contains(needle, autoescape=True))
+    if filters.partnership_id is not None:
+        conditions.append(col(Reviewer.partnership_id) == filters.partnership_id)
+    if filters.agency:
+        conditions.append(col(Reviewer.agency) == filters.agency)
+    if filters.skill:
+        conditions.append(
+            exists().where(
+                col(ReviewerSkill.reviewer_id) == col(Reviewer.id),
+                col(ReviewerSkill.skill) == filters.skill,
+            )
+        )
+    if filters.available_on is not None:
+        day = filters.available_on
+        conditions.append(
+            ~exists().where(
+                col(Unavailability.reviewer_id) == col(Reviewer.id),
+                col(Unavailability.starts_on) <= day,
+                col(Unavailability.ends_on) >= day,
+            )
+        )
+    if filters.active is not None:
+        conditions.append(col(Reviewer.active).is_(filters.active))
+    return conditions
+
+
+def list_reviewers(
+    session: Session,
+    region_id: int,
+    filters: ReviewerFilter = ReviewerFilter(),
+    *,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page[ReviewerView]:
+    page, per_page = max(1, page), max(1, min(per_page, 500))
+    where = and_(*_conditions(region_id, filters))
+    joined = col(Reviewer.partnership_id) == col(Partnership.id)
+    total = session.exec(
+        select(func.count(col(Reviewer.id))).join(Partnership, joined).where(where)
+    ).one()
+    rows = session.exec(
+        select(Reviewer, Partnership)
+        .join(Partnership, joined)
+        .where(where)
+        .order_by(func.lower(col(Reviewer.name)), col(Reviewer.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page(items=_views(session, rows), page=page, per_page=per_page, total=int(total))
+
+
+def all_reviewers(session: Session, region_id: int) -> list[ReviewerView]:
+    """Every reviewer of the region, in name order (export, matching input)."""
+    rows = session.exec(
+        select(Reviewer, Partnership)
+        .join(Partnership, col(Reviewer.partnership_id) == col(Partnership.id))
+        .where(Partnership.region_id == region_id)
+        .order_by(func.lower(col(Reviewer.name)), col(Reviewer.id))
+    ).all()
+    return _views(session, rows)
+
+
+def get_reviewer(session: Session, region_id: int, reviewer_id: int) -> ReviewerView:
+    row = session.exec(
+        select(Reviewer, Partnership)
+        .join(Partnership, col(Reviewer.partnership_id) == col(Partnership.id))
+        .where(Reviewer.id == reviewer_id, Partnership.region_id == region_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such reviewer")
+    return _views(session, [row])[0]
+
+
+def _views(session: Session, rows: Sequence[tuple[Reviewer, Partnership]]) -> list[ReviewerView]:
+    # Three queries for the whole page rather than three per reviewer.
+    ids = [r.id for r, _ in rows]
+    skills: dict[int, list[str]] = defaultdict(list)
+    gaps: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    conflicts: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        for s in session.exec(select(ReviewerSkill).where(col(ReviewerSkill.reviewer_id).in_(ids))):
+            skills[s.reviewer_id].append(s.skill)
+        for u in session.exec(
+            select(Unavailability).where(col(Unavailability.reviewer_id).in_(ids))
+        ):
+            gaps[u.reviewer_id].append((u.starts_on, u.ends_on))
+        for c in session.exec(
+            select(ReviewerConflict).where(col(ReviewerConflict.reviewer_id).in_(ids))
+        ):
+            conflicts[c.reviewer_id].append(c.partnership_id)
+    order = list(load_vocabulary().skills)
+    return [
+        ReviewerView(
+            id=r.id or 0,
+            name=r.name,
+            email=r.email,
+            partnership_id=p.id or 0,
+            partnership_code=p.code,
+            partnership_name=p.name,
+            agency=r.agency,
+            job_role=r.job_role,
+            skills=sorted(skills[r.id or 0], key=lambda s: order.index(s) if s in order else 99),
+            capacity=r.capacity,
+            active=r.active,
+            accredited_on=r.accredited_on,
+            unavailable=sorted(gaps[r.id or 0]),
+            conflict_partnership_ids=sorted(conflicts[r.id or 0]),
+        )
+        for r, p in rows
+    ]
+
+
+# --- validating and writing ------------------------------------------------------------------
+
+
+def clean_input(data: ReviewerInput) -> ReviewerInput:
+    """One normal form: trimmed text, lower-case email, de-duplicated and sorted lists."""
+    order = list(load_vocabulary().skills)
+    skills = sorted(
+        {s.strip() for s in data.skills if s.strip()},
+        key=lambda s: (order.index(s) if s in order else len(order), s),
+    )
+    return ReviewerInput(
+        name=" ".join(data.name.split()),
+        email=email_address.normalise(data.email),
+        partnership_id=data.partnership_id,
+        agency=data.agency.strip(),
+        job_role=" ".join(data.job_role.split()),
+        skills=skills,
+        capacity=data.capacity,
+        active=bool(data.active),
+        accredited_on=data.accredited_on,
+        unavailable=sorted(set(data.unavailable)),
+        conflict_partnership_ids=sorted(set(data.conflict_partnership_ids)),
+    )
+
+
+def validation_errors(
+    session: Session,
+    region_id: int,
+    data: ReviewerInput,
+    *,
+    reviewer_id: int | None = None,
+    partnerships: dict[int, Partnership] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, str]:
+    """Every rule ``data`` (already cleaned) breaks, by field name; empty when valid."""
+    vocab = load_vocabulary()
+    partnerships = region_partnerships(session, region_id) if partnerships is None else partnerships
+    today = today or dt.date.today()
+    errors: dict[str, str] = {}
+    if not data.name:
+        errors["name"] = "Enter the reviewer's name"
+    elif len(data.name) > MAX_NAME:
+        errors["name"] = f"Name must be {MAX_NAME} characters or fewer"
+    if email_problem := _email_problem(session, data.email, reviewer_id):
+        errors["email"] = email_problem
+    if data.partnership_id is None:
+        errors["partnership_id"] = "Choose the reviewer's partnership"
+    elif data.partnership_id not in partnerships:
+        errors["partnership_id"] = "Choose a partnership in your region"
+    if not data.agency:
+        errors["agency"] = "Choose the reviewer's agency"
+    elif data.agency not in vocab.agencies:
+        errors["agency"] = f"Agency must be one of: {', '.join(vocab.agencies)}"
+    if len(data.job_role) > MAX_JOB_ROLE:
+        errors["job_role"] = f"Job role must be {MAX_JOB_ROLE} characters or fewer"
+    if unknown := [s for s in data.skills if s not in vocab.skills]:
+        errors["skills"] = (
+            f"Unknown skill {', '.join(unknown)}; skills must be from: {', '.join(vocab.skills)}"
+        )
+    if data.capacity is None:
+        errors["capacity"] = "Enter how many reviews they can take at once, from 0 to 10"
+    elif not 0 <= data.capacity <= MAX_CAPACITY:
+        errors["capacity"] = f"Capacity must be a whole number from 0 to {MAX_CAPACITY}"
+    if data.accredited_on is not None and data.accredited_on > today:
+        errors["accredited_on"] = "Accreditation date must be today or in the past"
+    if backwards := [(s, e) for s, e in data.unavailable if s > e]:
+        start, end = backwards[0]
+        errors["unavailable"] = (
+            f"An unavailable period must start on or before its end ({start} is after {end})"
+        )
+    if any(pid not in partnerships for pid in data.conflict_partnership_ids):
+        errors["conflict_partnership_ids"] = "Conflicts must name partnerships in your region"
+    return errors
+
+
+def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str | None:
+    if not email:
+        return "Enter the reviewer's work email address"
+    if not email_address.is_valid(email):
+        return "Enter an email address in the correct format, like name@example.org"
+    other = session.exec(select(Reviewer.id).where(Reviewer.email == email)).first()
+    if other is not None and other != reviewer_id:
+        return "Another reviewer already has this email address"
+    return None
+
+
+def create_reviewer(
+    session: Session, region_id: int, data: ReviewerInput, *, actor: str
+) -> ReviewerView:
+    data = clean_input(data)
+    if errors := validation_errors(session, region_id, data):
+        raise ValidationFailed(errors)
+    reviewer = _insert(session, data)
+    audit.record(
+        session,
+        actor=actor,
+        action="reviewer.create",
+        entity="reviewer",
+        entity_id=reviewer.id,
+        region_id=region_id,
+        detail={"fields": _filled_fields(data)},
+    )
+    session.flush()
+    return get_reviewer(session, region_id, reviewer.id or 0)
+
+
+def create_reviewers(
+    session: Session, region_id: int, rows: Iterable[ReviewerInput]
+) -> list[Reviewer]:
+    """Insert rows already validated together (the CSV import); no audit event per row."""
+    return [_insert(session, clean_input(data)) for data in rows]
+
+
+def update_reviewer(
+    session: Session, region_id: int, reviewer_id: int, data: ReviewerInput, *, actor: str
+) -> ReviewerView:
+    before = get_reviewer(session, region_id, reviewer_id)
+    data = clean_input(data)
+    if errors := validation_errors(session, region_id, data, reviewer_id=reviewer_id):
+        raise ValidationFailed(errors)
+    changed = _changed_fields(clean_input(before.as_input()), data)
+    if not changed:
+        return before
+    reviewer = session.get(Reviewer, reviewer_id)
+    assert reviewer is not None  # get_reviewer found it
+    _write(session, reviewer, data)
+    reviewer.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="reviewer.update",
+        entity="reviewer",
+        entity_id=reviewer_id,
+        region_id=region_id,
+        detail={"fields": changed},
+    )
+    session.flush()
+    return get_reviewer(session, region_id, reviewer_id)
+
+
+_SCALARS = (
+    "name",
+    "email",
+    "partnership_id",
+    "agency",
+    "job_role",
+    "capacity",
+    "active",
+    "accredited_on",
+)
+_LISTS = ("skills", "unavailable", "conflict_partnership_ids")
+
+
+def _changed_fields(before: ReviewerInput, after: ReviewerInput) -> list[str]:
+    return [f for f in (*_SCALARS, *_LISTS) if getattr(before, f) != getattr(after, f)]
+
+
+def _filled_fields(data: ReviewerInput) -> list[str]:
+    return [f for f in (*_SCALARS, *_LISTS) if getattr(data, f) not in ("", None, [])]
+
+
+def _insert(session: Session, data: ReviewerInput) -> Reviewer:
+    reviewer = Reviewer(
+        partnership_id=data.partnership_id or 0, name=data.name, email=data.email, agency=""
+    )
+    session.add(reviewer)
+    _write(session, reviewer, data)
+    return reviewer
+
+
+def _write(session: Session, reviewer: Reviewer, data: ReviewerInput) -> None:
+    values: dict[str, Any] = {f: getattr(data, f) for f in _SCALARS}
+    for name, value in values.items():
+        setattr(reviewer, name, value)
+    session.flush()  # the reviewer needs an id before its skills, gaps and conflicts
+    rid = reviewer.id
+    assert rid is not None
+    for table in (ReviewerSkill, Unavailability, ReviewerConflict):
+        session.execute(delete(table).where(col(table.reviewer_id) == rid))
+    session.add_all([ReviewerSkill(reviewer_id=rid, skill=s) for s in data.skills])
+    session.add_all(
+        [Unavailability(reviewer_id=rid, starts_on=s, ends_on=e) for s, e in data.unavailable]
+    )
+    session.add_all(
+        [ReviewerConflict(reviewer_id=rid, partnership_id=p) for p in data.conflict_partnership_ids]
+    )
+    session.flush()
