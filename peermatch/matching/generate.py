@@ -43,12 +43,12 @@ AGENCIES: tuple[tuple[str, float], ...] = (
 # Skill codes of data/vocabularies.json with the share of reviewers who hold each.
 SKILLS: tuple[tuple[str, float], ...] = (
     ("peer-review", 0.80),
-    ("lead-reviewer", 0.10),
-    ("rca", 0.14),
-    ("appreciative-inquiry", 0.08),
-    ("deep-dive-audit", 0.10),
-    ("reflective-learning", 0.10),
-    ("single-agency-review", 0.12),
+    ("lead-reviewer", 0.06),
+    ("rca", 0.10),
+    ("appreciative-inquiry", 0.03),
+    ("deep-dive-audit", 0.05),
+    ("reflective-learning", 0.06),
+    ("single-agency-review", 0.08),
 )
 
 # How often a request asks for each skill (relative weights): the rare skills are what makes a
@@ -63,9 +63,9 @@ REQUIRED_SKILL_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("single-agency-review", 0.5),
 )
 
-CAPACITY_WEIGHTS = ((0, 0.07), (1, 0.50), (2, 0.36), (3, 0.07))
+CAPACITY_WEIGHTS = ((0, 0.10), (1, 0.50), (2, 0.33), (3, 0.07))
 PEERS_WEIGHTS = ((1, 0.10), (2, 0.45), (3, 0.35), (4, 0.10))
-GAPS_WEIGHTS = ((0, 0.55), (1, 0.32), (2, 0.13))
+GAPS_WEIGHTS = ((0, 0.45), (1, 0.38), (2, 0.17))
 AGENCIES_INVOLVED_WEIGHTS = ((1, 0.35), (2, 0.40), (3, 0.25))
 REQUIRED_SKILLS_COUNT_WEIGHTS = ((0, 0.45), (1, 0.42), (2, 0.13))
 HIGH_PROFILE_SHARE = 0.15
@@ -127,9 +127,17 @@ def _date(day_of_year: int) -> dt.date:
     return dt.date(YEAR, 1, 1) + dt.timedelta(days=day_of_year)
 
 
+# Busy seasons: reviews cluster after the spring and autumn reporting cycles, and leave
+# clusters in the summer holidays, so contention is uneven through the year.
+REVIEW_PEAKS = ((31, 90), (244, 304))  # February-March, September-October (day of year)
+SUMMER = (195, 245)
+PEAK_SHARE = 0.5
+SUMMER_SHARE = 0.4
+
+
 def _gap(rng: random.Random) -> DateRange:
-    start = rng.randrange(0, 350)
-    length = rng.randint(5, 35)  # leave, training, another review...
+    start = rng.randrange(*SUMMER) if rng.random() < SUMMER_SHARE else rng.randrange(0, 350)
+    length = rng.randint(7, 42)  # leave, training, another review, a secondment...
     return DateRange(_date(start), _date(min(start + length, 364)))
 
 
@@ -182,7 +190,10 @@ def _requests(rng: random.Random, n: int, part_ids: list[str], sizes: list[float
     homes = rng.choices(part_ids, sizes, k=n) if n else []
     result = []
     for i in range(n):
-        start = rng.randrange(0, 300)
+        if rng.random() < PEAK_SHARE:
+            start = rng.randrange(*rng.choice(REVIEW_PEAKS))
+        else:
+            start = rng.randrange(0, 300)
         length = rng.randint(21, 60)  # a review happens within three to nine weeks
         involved = _sample_weighted(
             rng, agencies, agency_weights, _pick(rng, AGENCIES_INVOLVED_WEIGHTS)
