@@ -38,6 +38,16 @@ class RequestStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Named constraints, so that later migrations can alter them (SQLite's batch mode needs names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def _enum(cls: type[StrEnum]) -> SAEnum:
     # Stored as plain strings (no native PostgreSQL enum) so adding a value is a no-op migration.
     return SAEnum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
