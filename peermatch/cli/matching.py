@@ -1,0 +1,132 @@
+"""``peermatch solve`` and ``peermatch generate``: the matching engine from the command line.
+
+Exit codes follow the contract: 0 with a solution, 2 for invalid input or options (a one-line
+message on stderr), 1 otherwise (the locked pairs cannot be completed, or the solver failed).
+Never a traceback: the user of these commands is a coordinator, not a developer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from peermatch.matching.io import ProblemError, dump_problem, dump_solution, load_problem
+
+EXIT_INPUT = 2
+EXIT_FAILURE = 1
+MAX_SEED = 2**31 - 1  # CP-SAT takes a 32-bit random seed
+
+
+class InputError(click.ClickException):
+    """Invalid input: shown as one line on stderr, exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class Failure(click.ClickException):
+    """A well-formed problem without a solution, or a solver failure: exit code 1."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """Reports a bad option as one line (``Error: …``) instead of click's usage block."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise InputError(f"{info_name}: {exc.format_message()}") from None
+
+
+def register(main: click.Group) -> None:
+    main.add_command(solve)
+    main.add_command(generate)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _write(path: str | None, text: str) -> None:
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise Failure(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+@click.command(cls=OneLineCommand)
+@click.argument("problem_file", metavar="PROBLEM.json")
+@click.option("--out", "out", metavar="SOLUTION.json", help="Write here instead of stdout.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True, max=86_400),
+    default=30.0,
+    show_default=True,
+    help="Seconds before the solver stops and reports its best solution and bounds.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=256),
+    default=0,
+    show_default=True,
+    help="Solver threads; 0 lets the solver choose. With 1 and a fixed seed, reproducible.",
+)
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True)
+def solve(problem_file: str, out: str | None, time_limit: float, workers: int, seed: int) -> None:
+    """Match reviewers to requests: read a peermatch.problem/1 file, write the solution."""
+    try:
+        problem = load_problem(_read(problem_file))
+    except ProblemError as exc:
+        raise InputError(f"{problem_file}: {exc}") from None
+    try:
+        from peermatch.matching.solver import solve as run_solver  # heavy: OR-Tools
+
+        solution = run_solver(problem, time_limit=time_limit, workers=workers, seed=seed)
+    except Exception as exc:  # a solver bug must still not show a traceback to a coordinator
+        raise Failure(f"{problem_file}: the solver failed ({type(exc).__name__}: {exc})") from None
+    _write(out, dump_solution(solution))
+    if solution.status == "infeasible":
+        raise Failure(f"{problem_file}: the locked pairs cannot be completed into a solution")
+
+
+@click.command(cls=OneLineCommand)
+@click.option("--partnerships", type=click.IntRange(min=1), required=True)
+@click.option("--reviewers", type=click.IntRange(min=0), required=True)
+@click.option("--requests", type=click.IntRange(min=0), required=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--locked", type=click.IntRange(min=0), default=0, help="Locked pairs to add.")
+@click.option("--excluded", type=click.IntRange(min=0), default=0, help="Excluded pairs to add.")
+@click.option("--out", "out", metavar="FILE", help="Write here instead of stdout.")
+def generate(
+    partnerships: int,
+    reviewers: int,
+    requests: int,
+    seed: int,
+    locked: int,
+    excluded: int,
+    out: str | None,
+) -> None:
+    """Write a synthetic peermatch.problem/1 instance (deterministic for given arguments)."""
+    from peermatch.matching.generate import generate as make_problem
+
+    problem = make_problem(
+        partnerships, reviewers, requests, seed, locked=locked, excluded=excluded
+    )
+    _write(out, dump_problem(problem))
