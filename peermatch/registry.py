@@ -33,6 +33,8 @@ from peermatch.vocabulary import load as load_vocabulary
 MAX_CAPACITY = 10  # concurrent reviews; more than this is a typing mistake, not a reviewer
 MAX_NAME = 120
 MAX_JOB_ROLE = 120
+# Text a spreadsheet would run as a formula when a coordinator opens an export.
+_FORMULA_START = ("=", "+", "-", "@")
 
 T = TypeVar("T")
 
@@ -330,6 +332,8 @@ def validation_errors(
         errors["name"] = "Enter the reviewer's name"
     elif len(data.name) > MAX_NAME:
         errors["name"] = f"Name must be {MAX_NAME} characters or fewer"
+    elif data.name.startswith(_FORMULA_START):
+        errors["name"] = "Name must not start with =, +, -, or @"
     if email_problem := _email_problem(session, data.email, reviewer_id):
         errors["email"] = email_problem
     if data.partnership_id is None:
@@ -342,6 +346,8 @@ def validation_errors(
         errors["agency"] = f"Agency must be one of: {', '.join(vocab.agencies)}"
     if len(data.job_role) > MAX_JOB_ROLE:
         errors["job_role"] = f"Job role must be {MAX_JOB_ROLE} characters or fewer"
+    elif data.job_role.startswith(_FORMULA_START):
+        errors["job_role"] = "Job role must not start with =, +, -, or @"
     if unknown := [s for s in data.skills if s not in vocab.skills]:
         errors["skills"] = (
             f"Unknown skill {', '.join(unknown)}; skills must be from: {', '.join(vocab.skills)}"

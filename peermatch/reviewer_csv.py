@@ -1,0 +1,315 @@
+"""Reviewers in and out as CSV: one reviewer a row, lists ``;``-separated, date ranges as
+``2027-02-01..2027-02-14``, partnerships by code. Export and import use the same columns, so an
+export can be edited and imported elsewhere.
+
+An import is all or nothing: ``preview_import`` lists every problem by line and column, and
+``apply_import`` writes only when there are none.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from peermatch import audit, registry
+from peermatch.errors import ValidationFailed
+from peermatch.models import Reviewer
+from peermatch.registry import ReviewerInput
+
+COLUMNS = (
+    "name",
+    "email",
+    "partnership",
+    "agency",
+    "job_role",
+    "skills",
+    "capacity",
+    "active",
+    "accredited_on",
+    "unavailable",
+    "conflicts",
+)
+MAX_BYTES = 2_000_000
+MAX_ROWS = 5_000
+_TRUE = {"yes", "y", "true", "1", ""}
+_FALSE = {"no", "n", "false", "0"}
+# Rule errors name ReviewerInput fields; a CSV user knows the columns.
+_COLUMN_OF = {"partnership_id": "partnership", "conflict_partnership_ids": "conflicts"}
+
+
+@dataclass
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ReviewerInput] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    fatal: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.fatal is None and not self.errors
+
+
+class ImportRejected(ValidationFailed):
+    """The file, or some of its rows, broke the rules; nothing was written."""
+
+    def __init__(self, preview: ImportPreview) -> None:
+        summary = preview.fatal or (
+            f"{len(preview.errors)} problem{'s' if len(preview.errors) != 1 else ''} "
+            f"in the file; nothing was imported"
+        )
+        super().__init__({"file": summary})
+        self.preview = preview
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> tuple[str | None, str | None]:
+    """The text of an upload, or why it cannot be a CSV file."""
+    if not content.strip():
+        return None, "The file is empty"
+    if len(content) > MAX_BYTES:
+        return None, f"The file is larger than {MAX_BYTES // 1_000_000} MB"
+    if b"\x00" in content:
+        return None, "The file is not a CSV file (it looks like a spreadsheet or other binary)"
+    try:
+        return content.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return None, "The file is not UTF-8 text: save it as 'CSV UTF-8' and try again"
+
+
+def _header_problem(header: list[str]) -> str | None:
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in COLUMNS if c not in names]
+    unexpected = [h for h in names if h not in COLUMNS]
+    duplicated = sorted({h for h in names if names.count(h) > 1})
+    problems = []
+    if missing:
+        problems.append(f"missing columns: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected columns: {', '.join(unexpected) or '(blank)'}")
+    if duplicated:
+        problems.append(f"repeated columns: {', '.join(duplicated)}")
+    if problems:
+        return f"The header row is wrong ({'; '.join(problems)}). Columns: {', '.join(COLUMNS)}"
+    return None
+
+
+def preview_import(session: Session, region_id: int, content: bytes) -> ImportPreview:
+    text, fatal = _decode(content)
+    if text is None:
+        return ImportPreview(fatal=fatal)
+    try:
+        records = _records(text)
+    except csv.Error as exc:
+        return ImportPreview(fatal=f"The file is not a valid CSV file ({exc})")
+    if isinstance(records, str):
+        return ImportPreview(fatal=records)
+    return _check_rows(session, region_id, records)
+
+
+def _records(text: str) -> list[tuple[int, dict[str, str]]] | str:
+    """(line number, column -> value) for every non-blank row, or a fatal problem."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = next(reader, None)
+    if header is None:
+        return "The file is empty"
+    if problem := _header_problem(header):
+        return problem
+    names = [h.strip().lower() for h in header]
+    records: list[tuple[int, dict[str, str]]] = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(records) >= MAX_ROWS:
+            return f"The file has more than {MAX_ROWS} reviewers; split it into smaller files"
+        values = dict(zip(names, (c.strip() for c in cells), strict=False))
+        if len(cells) != len(names):
+            values["__width__"] = str(len(cells))
+        records.append((reader.line_num, values))
+    if not records:
+        return "The file has a header row but no reviewers"
+    return records
+
+
+def _check_rows(
+    session: Session, region_id: int, records: list[tuple[int, dict[str, str]]]
+) -> ImportPreview:
+    partnerships = registry.region_partnerships(session, region_id)
+    by_code = {p.code.lower(): pid for pid, p in partnerships.items()}
+    existing = _existing_emails(session, [r.get("email", "") for _, r in records])
+    preview = ImportPreview()
+    first_line: dict[str, int] = {}
+    for line, values in records:
+        if "__width__" in values:
+            preview.errors.append(
+                RowError(line, "", f"has {values['__width__']} values, expected {len(COLUMNS)}")
+            )
+            continue
+        data, problems = _parse(values, by_code)
+        data = registry.clean_input(data)
+        rule_errors = registry.validation_errors(
+            session, region_id, data, partnerships=partnerships
+        )
+        for name, message in rule_errors.items():
+            problems.setdefault(_COLUMN_OF.get(name, name), message)
+        if data.email and data.email in first_line:
+            problems["email"] = f"The same email address is on line {first_line[data.email]}"
+        elif data.email in existing:
+            problems["email"] = "Another reviewer already has this email address"
+        first_line.setdefault(data.email, line)
+        preview.errors.extend(RowError(line, f, m) for f, m in _in_column_order(problems))
+        if not problems:
+            preview.rows.append(data)
+    return preview
+
+
+def _in_column_order(problems: dict[str, str]) -> list[tuple[str, str]]:
+    rank = {c: i for i, c in enumerate(COLUMNS)}
+    return sorted(problems.items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
+def _existing_emails(session: Session, emails: list[str]) -> set[str]:
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    if not wanted:
+        return set()
+    found = session.exec(select(Reviewer.email).where(col(Reviewer.email).in_(wanted)))
+    return set(found)
+
+
+def _parse(values: dict[str, str], by_code: dict[str, int]) -> tuple[ReviewerInput, dict[str, str]]:
+    """A ReviewerInput from one row, and the cells that could not be read at all."""
+    problems: dict[str, str] = {}
+    partnership_id = by_code.get(values["partnership"].lower())
+    if partnership_id is None:
+        problems["partnership"] = (
+            f"Unknown partnership code {values['partnership']!r}"
+            if values["partnership"]
+            else "Enter the partnership's code"
+        )
+    conflicts = []
+    for code in _split(values["conflicts"]):
+        if code.lower() in by_code:
+            conflicts.append(by_code[code.lower()])
+        else:
+            problems["conflicts"] = f"Unknown partnership code {code!r}"
+    capacity = _integer(values["capacity"], "capacity", problems, default=1)
+    active = _flag(values["active"], problems)
+    accredited_on = _date(values["accredited_on"], "accredited_on", problems)
+    unavailable = _ranges(values["unavailable"], problems)
+    data = ReviewerInput(
+        name=values["name"],
+        email=values["email"],
+        partnership_id=partnership_id,
+        agency=values["agency"],
+        job_role=values["job_role"],
+        skills=_split(values["skills"]),
+        capacity=capacity,
+        active=active,
+        accredited_on=accredited_on,
+        unavailable=unavailable,
+        conflict_partnership_ids=conflicts,
+    )
+    return data, problems
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def _integer(cell: str, name: str, problems: dict[str, str], *, default: int) -> int | None:
+    if not cell:
+        return default
+    try:
+        return int(cell)
+    except ValueError:
+        problems[name] = f"{cell!r} is not a whole number"
+        return default
+
+
+def _flag(cell: str, problems: dict[str, str]) -> bool:
+    if cell.lower() in _TRUE:
+        return True
+    if cell.lower() in _FALSE:
+        return False
+    problems["active"] = f"{cell!r} is not yes or no"
+    return True
+
+
+def _date(cell: str, name: str, problems: dict[str, str]) -> dt.date | None:
+    if not cell:
+        return None
+    try:
+        return dt.date.fromisoformat(cell)
+    except ValueError:
+        problems[name] = f"{cell!r} is not a date like 2027-02-01"
+        return None
+
+
+def _ranges(cell: str, problems: dict[str, str]) -> list[tuple[dt.date, dt.date]]:
+    ranges = []
+    for part in _split(cell):
+        start, _, end = part.partition("..")
+        try:
+            first = dt.date.fromisoformat(start.strip())
+            last = dt.date.fromisoformat(end.strip()) if end else first
+        except ValueError:
+            problems["unavailable"] = f"{part!r} is not a date range like 2027-02-01..2027-02-14"
+            continue
+        ranges.append((first, last))
+    return ranges
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def apply_import(session: Session, region_id: int, content: bytes, *, actor: str) -> int:
+    """Import every reviewer in ``content`` or none; the number imported."""
+    preview = preview_import(session, region_id, content)
+    if not preview.ok:
+        raise ImportRejected(preview)
+    created = registry.create_reviewers(session, region_id, preview.rows)
+    audit.record(
+        session,
+        actor=actor,
+        action="reviewer.import",
+        entity="reviewer",
+        region_id=region_id,
+        detail={"count": len(created)},
+    )
+    session.flush()
+    return len(created)
+
+
+def export_reviewers(session: Session, region_id: int) -> str:
+    codes = {pid: p.code for pid, p in registry.region_partnerships(session, region_id).items()}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in registry.all_reviewers(session, region_id):
+        writer.writerow(
+            [
+                r.name,
+                r.email,
+                r.partnership_code,
+                r.agency,
+                r.job_role,
+                ";".join(r.skills),
+                r.capacity,
+                "yes" if r.active else "no",
+                r.accredited_on.isoformat() if r.accredited_on else "",
+                ";".join(f"{s.isoformat()}..{e.isoformat()}" for s, e in r.unavailable),
+                ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
+            ]
+        )
+    return out.getvalue()
