@@ -1,0 +1,140 @@
+"""Property test: on tiny random problems the solver's answer is valid and exactly optimal.
+
+Problems are drawn as contract JSON (small pools of ids, agencies, skills and dates, so that
+collisions, conflicts and overlaps are frequent) and must pass the parser; the reference optimum
+comes from ``exhaustive.py``, which shares no code with the solver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import solution, solve
+from exhaustive import exhaustive_optimum
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from peermatch.matching.io import ProblemError, parse_problem
+from peermatch.matching.problem import Pair
+from peermatch.matching.validate import broken_rules, objective_values, validate
+
+PARTNERSHIPS = ("A", "B", "C")
+AGENCIES = ("police", "health", "education")
+SKILLS = ("rca", "lead")
+
+
+def _date(day: int) -> str:
+    return f"2027-03-{day:02d}"
+
+
+@st.composite
+def _range(draw: st.DrawFn) -> dict[str, str]:
+    start = draw(st.integers(1, 12))
+    return {"from": _date(start), "to": _date(start + draw(st.integers(0, 4)))}
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> dict[str, Any]:
+    parts = PARTNERSHIPS[: draw(st.integers(2, 3))]
+    n_requests = draw(st.integers(1, 3))
+    request_ids = [f"q{i}" for i in range(n_requests)]
+    reviewers = [
+        {
+            "id": f"r{i}",
+            "partnership": draw(st.sampled_from(parts)),
+            "agency": draw(st.sampled_from(AGENCIES)),
+            "skills": draw(st.lists(st.sampled_from(SKILLS), unique=True)),
+            "capacity": draw(st.integers(0, 2)),
+            "unavailable": draw(st.lists(_range(), max_size=1)),
+            "conflicts": draw(st.lists(st.sampled_from([*parts, *request_ids]), max_size=1)),
+        }
+        for i in range(draw(st.integers(1, 5)))
+    ]
+    requests = [
+        {
+            "id": qid,
+            "partnership": draw(st.sampled_from(parts)),
+            "peers": draw(st.integers(1, 3)),
+            "high_profile": draw(st.booleans()),
+            "required_skills": draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2)),
+            "agencies_involved": draw(st.lists(st.sampled_from(AGENCIES), unique=True)),
+        }
+        | draw(_range())
+        for qid in request_ids
+    ]
+    pair = st.tuples(st.sampled_from(request_ids), st.sampled_from([r["id"] for r in reviewers]))
+    locked = draw(st.lists(pair, unique=True, max_size=2)) if draw(st.booleans()) else []
+    excluded = draw(st.lists(pair, unique=True, max_size=2))
+    return {
+        "format": "peermatch.problem/1",
+        "partnerships": [
+            {"id": p, "lent": draw(st.integers(0, 3)), "received": draw(st.integers(0, 3))}
+            for p in parts
+        ],
+        "reviewers": reviewers,
+        "requests": requests,
+        "locked": [{"request": q, "reviewer": r} for q, r in locked],
+        "excluded": [{"request": q, "reviewer": r} for q, r in excluded],
+    }
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(problems())
+def test_solver_matches_exhaustive_search(data):
+    try:
+        problem = parse_problem(data)
+    except ProblemError:
+        assume(False)  # e.g. a locked pair that is itself ineligible: refused before solving
+        return
+    best = exhaustive_optimum(problem)
+    solution = solve(problem)
+    if best is None:
+        assert solution.status == "infeasible"
+        return
+    assert solution.status == "optimal"
+    assert validate(problem, solution) == []
+    assert (solution.filled, solution.imbalance) == (best.filled, best.imbalance)
+
+
+def _subset_optimum(problem):
+    """The same optimum by brute force over every subset of eligible pairs, feasibility judged
+    by the validator: cross-checks ``exhaustive.py`` itself."""
+    excluded = set(problem.excluded)
+    candidates = [
+        (q.id, r.id)
+        for q in problem.requests
+        for r in problem.reviewers
+        if not broken_rules(r, q, excluded)
+    ]
+    assume(len(candidates) <= 10)
+    best = None
+    for mask in range(1 << len(candidates)):
+        pairs = [c for i, c in enumerate(candidates) if mask >> i & 1]
+        if validate(problem, solution(problem, pairs)) == []:
+            filled, imbalance = objective_values(problem, [Pair(q, r) for q, r in pairs])
+            if best is None or (-filled, imbalance) < (-best[0], best[1]):
+                best = (filled, imbalance)
+    return best
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(problems())
+def test_exhaustive_search_agrees_with_brute_force(data):
+    try:
+        problem = parse_problem(data)
+    except ProblemError:
+        assume(False)
+        return
+    best = exhaustive_optimum(problem)
+    expected = _subset_optimum(problem)
+    assert (None if best is None else (best.filled, best.imbalance)) == expected
