@@ -1,0 +1,99 @@
+"""The Litestar application: templates, static files, sessions, CSRF and the page routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from peermatch.db import make_engine
+from peermatch.settings import PROJECT_ROOT, Settings, load_settings
+from peermatch.vocabulary import load as load_vocabulary
+from peermatch.web import errors
+from peermatch.web.auth import SessionMiddleware, requires_sign_in
+from peermatch.web.controllers.health import healthz
+from peermatch.web.controllers.partnerships import PartnershipController
+from peermatch.web.controllers.reviewer_import import ReviewerImportController
+from peermatch.web.controllers.reviewers import ReviewerController, home
+from peermatch.web.controllers.sign_in import SignInController
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+
+    def provide_db() -> Iterator[Session]:
+        # One unit of work per request: commit when the handler succeeds, roll back when it
+        # raises, so a failed request never leaves half a write behind.
+        with Session(engine, expire_on_commit=False) as db:
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
+
+    coordinator_pages = Router(
+        path="/",
+        route_handlers=[
+            home,
+            ReviewerImportController,
+            ReviewerController,
+            PartnershipController,
+        ],
+        guards=[requires_sign_in],
+    )
+    static = create_static_files_router(
+        path="/static", directories=[settings.static_dir], include_in_schema=False
+    )
+    return Litestar(
+        route_handlers=[healthz, SignInController, coordinator_pages, static],
+        dependencies={"db": Provide(provide_db)},
+        middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="peermatch_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            # The partnership API authenticates with API keys, not cookies.
+            exclude=["^/api/", "^/healthz$"],
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(_jinja_environment())
+        ),
+        exception_handlers=errors.HANDLERS,
+        state=State({"settings": settings, "engine": engine}),
+        debug=False,
+    )
+
+
+def _jinja_environment() -> Environment:
+    loader = ChoiceLoader(
+        [
+            FileSystemLoader(TEMPLATES_DIR),
+            # The macros import each other as "govuk_frontend_jinja/components/...".
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    env = Environment(loader=loader, autoescape=True)
+    env.globals["vocabulary"] = load_vocabulary()
+    env.filters["govuk_date"] = _govuk_date
+    return env
+
+
+def _govuk_date(value: dt.date | None) -> str:
+    """31 March 2026: the GOV.UK style for dates."""
+    return f"{value.day} {value:%B %Y}" if value else ""

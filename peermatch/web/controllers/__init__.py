@@ -1,0 +1,1 @@
+"""Page handlers, one module per subject. Each handler parses, calls one service, renders."""

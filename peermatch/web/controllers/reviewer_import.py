@@ -1,0 +1,94 @@
+"""CSV import and export of reviewers. An upload is checked in full first: a preview lists
+every bad row, and nothing is written unless every row is valid and the coordinator confirms."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
+
+from peermatch import reviewer_csv
+from peermatch.web.controllers.reviewers import _me
+from peermatch.web.forms import provide_form
+from peermatch.web.params import Db, Form
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class ReviewerImportController(Controller):
+    path = "/reviewers"
+    dependencies = {"form": provide_form}
+
+    @get("/import", sync_to_thread=False)
+    def upload_form(self, request: Request) -> Template:
+        imported = request.query_params.get("imported")
+        return Template("reviewers/import.html", context={"errors": {}, "imported": imported})
+
+    @post("/import", sync_to_thread=True)
+    def preview(self, request: Request, db: Db, form: Form) -> Template:
+        upload = form.get("file")
+        content = _read(upload)
+        if content is None:
+            return Template(
+                "reviewers/import.html",
+                context={"errors": {"file": "Select a CSV file of reviewers"}},
+                status_code=400,
+            )
+        if len(content) > MAX_UPLOAD_BYTES:
+            return Template(
+                "reviewers/import.html",
+                context={"errors": {"file": "The file must be smaller than 5 MB"}},
+                status_code=400,
+            )
+        result = reviewer_csv.preview_import(db, _me(request).region_id, content)
+        return _preview_page(result, content)
+
+    @post("/import/confirm", sync_to_thread=True)
+    def confirm(self, request: Request, db: Db, form: Form) -> Template | Redirect:
+        try:
+            content = base64.b64decode(str(form.get("content") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            content = b""
+        me = _me(request)
+        # Checked again: the region's data may have changed since the preview.
+        result = reviewer_csv.preview_import(db, me.region_id, content)
+        if result.fatal or result.errors or not content:
+            return _preview_page(result, content)
+        count = reviewer_csv.apply_import(db, me.region_id, content, actor=me.actor)
+        return Redirect(f"/reviewers/import?imported={count}", status_code=303)
+
+    @get("/export.csv", sync_to_thread=True)
+    def export(self, request: Request, db: Db) -> Response[str]:
+        content = reviewer_csv.export_reviewers(db, _me(request).region_id)
+        filename = f"reviewers-{dt.date.today().isoformat()}.csv"
+        return Response(
+            content,
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+def _read(upload: object) -> bytes | None:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return upload.file.read(MAX_UPLOAD_BYTES + 1)
+
+
+def _preview_page(result: reviewer_csv.ImportPreview, content: bytes) -> Template:
+    valid = not result.fatal and not result.errors and bool(result.rows)
+    return Template(
+        "reviewers/import_preview.html",
+        context={
+            "result": result,
+            "valid": valid,
+            "content": base64.b64encode(content).decode("ascii") if valid else "",
+        },
+        status_code=200 if valid else 400,
+    )
