@@ -1,0 +1,263 @@
+"""The public entry point: ``solve(problem) -> Solution`` (docs/solver.md explains the method).
+
+1. Place the locked pairs; refuse (status infeasible) when their teams can never get a skill.
+2. Solve the relaxation without the skill rule as a min-cost flow: exact, fast, and a proven
+   bound on both objectives. If its teams satisfy the skill rule, it is optimal: done.
+3. Otherwise repair with CP-SAT on growing neighbourhoods of the offending requests (the whole
+   problem when it is small enough), bounded by the relaxation so a repair that reaches the bound
+   is proven optimal.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+
+from peermatch.matching.explain import outcomes
+from peermatch.matching.flow import Relaxation, relax, skill_scores
+from peermatch.matching.instance import Instance, build
+from peermatch.matching.problem import Pair, Problem, Solution
+from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
+from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
+
+# Beyond this many candidate pairs the whole-problem CP-SAT model is too slow to build and
+# solve within the targets, so repairs stay on neighbourhoods.
+FULL_MODEL_PAIRS = 60_000
+WHOLE_FIRST_PAIRS = 5_000
+SHORTLIST_PER_AGENCY = 6
+# Re-weighted relaxation passes that steer teams towards the skill rule, and the share of the
+# time limit they may use.
+SKILL_PASSES = 8
+SKILL_SHARE = 0.25
+
+
+def solve(
+    problem: Problem, *, time_limit: float = 30.0, workers: int = 0, seed: int = 0
+) -> Solution:
+    started = time.perf_counter()
+    inst = build(problem)
+    try:
+        seats = place_locked(inst)
+    except LockedInfeasible as why:
+        return _infeasible(inst, started, str(why))
+    relaxation = _relax_towards_skills(inst, seats, started, time_limit)
+    search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
+    search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance)
+    if search.violating:
+        search.repair_skills()
+    return search.solution()
+
+
+def _relax_towards_skills(
+    inst: Instance, seats: Seats, started: float, time_limit: float
+) -> Relaxation:
+    """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
+    still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
+    both), so this only moves within the optimal face towards teams that meet the skill rule.
+    Stops when no team breaks the rule, after SKILL_PASSES, or when passes would cost too much
+    of the time limit."""
+    relaxation = relax(inst, seats)
+    one_pass = time.perf_counter() - started
+    boosts: dict[int, np.ndarray] = {}
+    for _ in range(SKILL_PASSES):
+        uncovered = _uncovered_skills(inst, seats, relaxation.pairs)
+        if not uncovered or time.perf_counter() - started + one_pass > time_limit * SKILL_SHARE:
+            break
+        for q, lacking in uncovered.items():
+            boosts[q] = boosts.get(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            boosts[q][lacking] *= 2
+        try:
+            relaxation = relax(inst, seats, boosts=boosts)
+        except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
+            break
+    return relaxation
+
+
+def _uncovered_skills(
+    inst: Instance, seats: Seats, pairs: list[tuple[int, int]]
+) -> dict[int, np.ndarray]:
+    """Per request whose team breaks the skill rule: which of its missing skills it lacks."""
+    teams: dict[int, list[int]] = {}
+    for q, r in pairs:
+        teams.setdefault(q, []).append(r)
+    uncovered: dict[int, np.ndarray] = {}
+    for q, team in teams.items():
+        if seats.missing[q]:
+            held = np.asarray(inst.has_skills(np.asarray(team), seats.missing[q]).any(axis=0))
+            lacking = ~held
+            if lacking.any():
+                uncovered[q] = lacking
+    return uncovered
+
+
+class _Search:
+    """The incumbent assignment, the proven bound, and the repair loop between them."""
+
+    def __init__(self, inst: Instance, seats: Seats, started: float, limits: Limits) -> None:
+        self.inst, self.seats, self.started, self.limits = inst, seats, started, limits
+        self.weight = objective_weight(inst, seats)
+        self.teams: dict[int, list[int]] = {q: [] for q in range(inst.n_requests)}
+        self.violating: list[int] = []
+        self.method = "flow"
+        self.first_solution: float | None = None
+        self.infeasible = False
+        self.extra: dict[str, object] = {}
+
+    # -- state -----------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def pairs(self) -> list[tuple[int, int]]:
+        free = [(q, r) for q, team in self.teams.items() for r in team]
+        return sorted(self.inst.locked + free)
+
+    def objective(self) -> int:
+        pairs = self.pairs()
+        return self.weight * len(pairs) - int(np.abs(balance_of(self.inst, pairs)).sum())
+
+    def start_from(self, pairs: list[tuple[int, int]], filled: int, imbalance: int) -> None:
+        for q, r in pairs:
+            self.teams[q].append(r)
+        self.bound = self.weight * filled - imbalance  # proven: the relaxation's optimum
+        self.extra["relaxation_seconds"] = round(self.elapsed(), 4)
+        self.violating = [q for q in range(self.inst.n_requests) if self._breaks_skills(q)]
+        for q in self.violating:
+            self.teams[q] = []  # an empty free part keeps the rest a valid solution
+        if not any(self._breaks_skills(q) for q in self.violating):
+            self.first_solution = self.elapsed()
+        self.extra["skill_violations"] = len(self.violating)
+
+    def _breaks_skills(self, q: int) -> bool:
+        team = self.seats.locked_team[q] + self.teams[q]
+        if not team or not self.inst.required[q]:
+            return False
+        held = self.inst.has_skills(np.asarray(team), self.inst.required[q])
+        return not bool(held.any(axis=0).all())
+
+    # -- repair ----------------------------------------------------------------------------
+    def repair_skills(self) -> None:
+        self.method = "flow+cpsat"
+        rng = random.Random(self.limits.seed)
+        hood_requests = sorted(self.violating)
+        per_agency = SHORTLIST_PER_AGENCY
+        total = sum(c.size for c in self.seats.candidates)
+        rounds = 0
+        while self.elapsed() < self.limits.seconds and self.objective() < self.bound:
+            rounds += 1
+            # Small problems go straight to the whole model: it also proves a bound the
+            # relaxation cannot reach. Larger ones try the offending requests alone first.
+            whole = total <= FULL_MODEL_PAIRS and (rounds > 1 or total <= WHOLE_FIRST_PAIRS)
+            hood = self._neighbourhood(
+                list(range(self.inst.n_requests)) if whole else hood_requests,
+                None if whole or total <= FULL_MODEL_PAIRS else per_agency,
+            )
+            if not self._run(hood, whole):
+                break
+            hood_requests = self._grow(hood_requests, rng)
+            per_agency *= 2
+        self.extra["repair_rounds"] = rounds
+
+    def _run(self, hood: Neighbourhood, whole: bool) -> bool:
+        """One CP-SAT repair; returns whether another round could still help."""
+        limits = Limits(self.limits.seconds - self.elapsed(), self.limits.workers, self.limits.seed)
+        result = repair(self.inst, self.seats, self.teams, hood, self.bound, limits)
+        if result.status == "infeasible" and whole:
+            self.infeasible = True  # the cut is valid, so the whole problem has no solution
+            return False
+        if result.objective is not None and (
+            result.objective > self.objective() or self.first_solution is None
+        ):
+            self.teams.update(result.teams)
+            if self.first_solution is None:
+                self.first_solution = self.elapsed()
+        if whole and result.status in ("optimal", "feasible"):
+            self.bound = min(self.bound, result.bound)  # the whole problem: a global bound
+        return not (whole and result.status == "optimal")
+
+    def _grow(self, hood_requests: list[int], rng: random.Random) -> list[int]:
+        rest = sorted(set(range(self.inst.n_requests)) - set(hood_requests))
+        extra = rng.sample(rest, min(len(rest), max(4, len(hood_requests))))
+        return sorted(hood_requests + extra)
+
+    def _neighbourhood(self, requests: list[int], per_agency: int | None) -> Neighbourhood:
+        candidates = {}
+        for q in requests:
+            pool = self.seats.candidates[q]
+            candidates[q] = pool if per_agency is None else self._shortlist(q, pool, per_agency)
+        return Neighbourhood(requests=requests, candidates=candidates)
+
+    def _shortlist(self, q: int, pool: np.ndarray, per_agency: int) -> np.ndarray:
+        """The current team plus, per agency, the reviewers who best fill the skill gap and
+        still have spare capacity."""
+        if not pool.size:
+            return pool
+        load = np.zeros(self.inst.n_reviewers, dtype=np.int64)
+        for team in self.teams.values():
+            load[team] += 1
+        spare = (self.seats.spare[pool] - load[pool]) > 0
+        current = np.isin(pool, self.teams[q])
+        order = np.lexsort((pool, ~spare, -skill_scores(self.inst, self.seats, q, pool), ~current))
+        agency = self.inst.reviewer_agency[pool[order]]
+        rank = np.zeros(order.size, dtype=np.int64)
+        for a in np.unique(agency):
+            rank[agency == a] = np.arange(int((agency == a).sum()))
+        return np.sort(pool[order][(rank < per_agency) | current[order]])
+
+    # -- result ----------------------------------------------------------------------------
+    def solution(self) -> Solution:
+        if self.infeasible or self.first_solution is None:
+            return _infeasible(self.inst, self.started, "no completion of the locked pairs found")
+        inst = self.inst
+        pairs = self.pairs()
+        balance = balance_of(inst, pairs)
+        filled, imbalance = len(pairs), int(np.abs(balance).sum())
+        proven = self.weight * filled - imbalance >= self.bound
+        bound_filled, bound_imbalance = self._bounds(filled, imbalance, proven)
+        teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
+        for q, r in pairs:
+            teams[q].append(r)
+        self.extra.update(method=self.method, first_solution_seconds=round(self.first_solution, 4))
+        return Solution(
+            status="optimal" if proven else "feasible",
+            assignments=tuple(
+                Pair(inst.problem.requests[q].id, inst.problem.reviewers[r].id) for q, r in pairs
+            ),
+            filled=filled,
+            imbalance=imbalance,
+            bound_filled=bound_filled,
+            bound_imbalance=bound_imbalance,
+            balance={p.id: int(balance[i]) for i, p in enumerate(inst.problem.partnerships)},
+            requests=outcomes(inst, teams, balance),
+            seconds=self.elapsed(),
+            extra=self.extra,
+        )
+
+    def _bounds(self, filled: int, imbalance: int, proven: bool) -> tuple[int, int]:
+        """Decode the bound on W·fill - imbalance (0 <= imbalance < W) into the contract's
+        two bounds."""
+        if proven:
+            return filled, imbalance
+        w = self.weight
+        bound_filled = (self.bound + w - 1) // w
+        if filled == bound_filled:
+            return bound_filled, max(0, w * bound_filled - self.bound)
+        # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
+        # only the imbalance of the relaxation that ignores fill bounds it.
+        return bound_filled, relax(self.inst, self.seats, reward_fill=False).imbalance
+
+
+def _infeasible(inst: Instance, started: float, why: str) -> Solution:
+    return Solution(
+        status="infeasible",
+        assignments=(),
+        filled=0,
+        imbalance=0,
+        bound_filled=0,
+        bound_imbalance=0,
+        balance={},
+        requests=(),
+        seconds=time.perf_counter() - started,
+        extra={"reason": why},
+    )
