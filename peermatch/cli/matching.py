@@ -103,7 +103,11 @@ def solve(problem_file: str, out: str | None, time_limit: float, workers: int, s
         raise Failure(f"{problem_file}: the solver failed ({type(exc).__name__}: {exc})") from None
     _write(out, dump_solution(solution))
     if solution.status == "infeasible":
-        raise Failure(f"{problem_file}: the locked pairs cannot be completed into a solution")
+        reason = solution.extra.get("reason")
+        detail = f" ({reason})" if reason else ""
+        raise Failure(
+            f"{problem_file}: the locked pairs cannot be completed into a solution{detail}"
+        )
 
 
 @click.command(cls=OneLineCommand)

@@ -365,7 +365,25 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
 
 
 def dump_problem(problem: Problem) -> str:
-    return json.dumps(problem_to_json(problem), indent=2, ensure_ascii=False) + "\n"
+    return to_text(problem_to_json(problem))
+
+
+def to_text(data: object) -> str:
+    """JSON for people as well as programs: containers of plain values (a pair, the bounds, a
+    list of skills) on one line, anything deeper indented by two spaces."""
+    return _render(data, 0) + "\n"
+
+
+def _render(value: object, depth: int) -> str:
+    if isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values()):
+        inner = "  " * (depth + 1)
+        items = [f"{inner}{json.dumps(k)}: {_render(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        inner = "  " * (depth + 1)
+        items = [inner + _render(v, depth + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * depth + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _partnership_json(p: Partnership) -> dict[str, Any]:
@@ -440,7 +458,7 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
 
 
 def dump_solution(solution: Solution) -> str:
-    return json.dumps(solution_to_json(solution), indent=2, ensure_ascii=False) + "\n"
+    return to_text(solution_to_json(solution))
 
 
 # --- reading solutions (for the validator and tests) -------------------------------------
