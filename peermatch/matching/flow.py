@@ -101,8 +101,9 @@ class _Network:
         self.heads: list[np.ndarray] = []
         self.caps: list[np.ndarray] = []
         self.costs: list[np.ndarray] = []
-        self.pair_q: list[np.ndarray] = []
-        self.pair_r: list[np.ndarray] = []
+        no_pairs = np.zeros(0, dtype=np.int64)
+        self.pair_q: list[np.ndarray] = [no_pairs]  # never empty: np.concatenate needs one
+        self.pair_r: list[np.ndarray] = [no_pairs]
         self.hub = 2 * n_p
         self.reviewer0 = self.hub + 1
         self.request0 = self.reviewer0 + n_r

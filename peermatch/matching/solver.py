@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 
@@ -21,6 +22,8 @@ from peermatch.matching.instance import Instance, build
 from peermatch.matching.problem import Pair, Problem, Solution
 from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
 from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
+
+log = logging.getLogger(__name__)
 
 # Beyond this many candidate pairs the whole-problem CP-SAT model is too slow to build and
 # solve within the targets, so repairs stay on neighbourhoods.
@@ -42,8 +45,9 @@ def solve(
         seats = place_locked(inst)
     except LockedInfeasible as why:
         return _infeasible(inst, started, str(why))
-    relaxation = _relax_towards_skills(inst, seats, started, time_limit)
+    relaxation, passes = _relax_towards_skills(inst, seats, started, time_limit)
     search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
+    search.extra["relaxation_passes"] = passes
     search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance)
     if search.violating:
         search.repair_skills()
@@ -52,7 +56,7 @@ def solve(
 
 def _relax_towards_skills(
     inst: Instance, seats: Seats, started: float, time_limit: float
-) -> Relaxation:
+) -> tuple[Relaxation, int]:
     """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
     still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
     both), so this only moves within the optimal face towards teams that meet the skill rule.
@@ -61,6 +65,7 @@ def _relax_towards_skills(
     relaxation = relax(inst, seats)
     one_pass = time.perf_counter() - started
     boosts: dict[int, np.ndarray] = {}
+    passes = 1
     for _ in range(SKILL_PASSES):
         uncovered = _uncovered_skills(inst, seats, relaxation.pairs)
         if not uncovered or time.perf_counter() - started + one_pass > time_limit * SKILL_SHARE:
@@ -72,7 +77,8 @@ def _relax_towards_skills(
             relaxation = relax(inst, seats, boosts=boosts)
         except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
             break
-    return relaxation
+        passes += 1
+    return relaxation, passes
 
 
 def _uncovered_skills(
@@ -121,7 +127,7 @@ class _Search:
         for q, r in pairs:
             self.teams[q].append(r)
         self.bound = self.weight * filled - imbalance  # proven: the relaxation's optimum
-        self.extra["relaxation_seconds"] = round(self.elapsed(), 4)
+        log.info("relaxation solved", extra={"relaxation_seconds": self.elapsed()})
         self.violating = [q for q in range(self.inst.n_requests) if self._breaks_skills(q)]
         for q in self.violating:
             self.teams[q] = []  # an empty free part keeps the rest a valid solution
@@ -218,7 +224,10 @@ class _Search:
         teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
         for q, r in pairs:
             teams[q].append(r)
-        self.extra.update(method=self.method, first_solution_seconds=round(self.first_solution, 4))
+        # Timings go to the log, not into the solution: with one worker and a seed the
+        # solution must be reproducible byte for byte (bar `seconds`).
+        log.info("solved", extra={"first_solution_seconds": self.first_solution})
+        self.extra["method"] = self.method
         return Solution(
             status="optimal" if proven else "feasible",
             assignments=tuple(

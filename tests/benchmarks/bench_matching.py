@@ -1,0 +1,166 @@
+"""Benchmark of the matching solver against a coordinator's greedy baseline.
+
+    .venv/bin/python tests/benchmarks/bench_matching.py  # small, regional, re-solve, national
+    .venv/bin/python tests/benchmarks/bench_matching.py --quick  # all but national
+    .venv/bin/python tests/benchmarks/bench_matching.py --size 40 2000 200
+
+Each instance runs in its own subprocess so peak memory (ru_maxrss) is that run's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+from peermatch.matching.generate import generate
+from peermatch.matching.instance import build
+from peermatch.matching.problem import Pair, Problem, Reviewer
+from peermatch.matching.solver import solve
+from peermatch.matching.validate import objective_values, validate
+
+INSTANCES = {
+    "small": (10, 100, 15),
+    "regional": (20, 600, 60),
+    "re-solve": (20, 600, 60),
+    "national": (150, 10_000, 1_000),
+}
+
+
+def greedy(problem: Problem) -> list[Pair]:
+    """A coordinator with a spreadsheet: most constrained request first (fewest eligible
+    reviewers per seat), then eligible reviewers with the most spare capacity, keeping every
+    rule (agencies distinct, skills covered or nobody, capacity, locked pairs kept)."""
+    load = {r.id: 0 for r in problem.reviewers}
+    pairs = list(problem.locked)
+    for p in pairs:
+        load[p.reviewer] += 1
+    eligible = build(problem).eligible  # the rule table, vectorised (a loop takes minutes)
+    pools = {
+        q.id: [problem.reviewers[i] for i in eligible[k].tolist()]
+        for k, q in enumerate(problem.requests)
+    }
+    reviewers = {r.id: r for r in problem.reviewers}
+    for q in sorted(problem.requests, key=lambda q: (len(pools[q.id]) / q.peers, q.id)):
+        team = [reviewers[p.reviewer] for p in problem.locked if p.request == q.id]
+        chosen: list[Reviewer] = []
+        need = set(q.required_skills) - {s for r in team for s in r.skills}
+        pool = sorted(pools[q.id], key=lambda r: (-(r.capacity - load[r.id]), r.id))
+        for r in sorted(pool, key=lambda r: -len(need & r.skills)):  # stable: skills first
+            if len(team) + len(chosen) >= q.peers:
+                break
+            agencies = {m.agency for m in team + chosen}
+            if load[r.id] < r.capacity and r.agency not in agencies and r not in team:
+                chosen.append(r)
+                need -= r.skills
+        if need:
+            chosen = []  # the skills cannot be covered: leave the request to a human
+        for r in chosen:
+            load[r.id] += 1
+            pairs.append(Pair(q.id, r.id))
+    return pairs
+
+
+def declined(problem: Problem) -> Problem:
+    """The regional problem after one decline: the first solution's pairs accepted (locked)
+    except one, which is excluded."""
+    first = solve(problem, workers=1)
+    pairs = list(first.assignments)
+    refused = pairs[len(pairs) // 2]
+    return replace(
+        problem,
+        locked=tuple(p for p in pairs if p != refused),
+        excluded=(*problem.excluded, refused),
+    )
+
+
+class _Timings(logging.Handler):
+    """Collects the timings the solver logs (they are kept out of the solution itself)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for key in ("relaxation_seconds", "first_solution_seconds"):
+            if hasattr(record, key):
+                self.seen[key] = getattr(record, key)
+
+
+def run_one(name: str, size: tuple[int, int, int], seed: int, time_limit: float) -> dict:
+    problem = generate(*size, seed=seed)
+    if name == "re-solve":
+        problem = declined(problem)
+    timings = _Timings()
+    logging.getLogger("peermatch.matching.solver").addHandler(timings)
+    logging.getLogger("peermatch.matching.solver").setLevel(logging.INFO)
+    started = time.perf_counter()
+    solution = solve(problem, time_limit=time_limit)
+    seconds = time.perf_counter() - started
+    errors = validate(problem, solution)
+    started = time.perf_counter()
+    baseline = greedy(problem)
+    greedy_seconds = time.perf_counter() - started
+    g_filled, g_imbalance = objective_values(problem, baseline)
+    return {
+        "instance": name,
+        "size": size,
+        "seconds": round(seconds, 3),
+        "first": timings.seen.get("first_solution_seconds"),
+        "status": solution.status,
+        "filled": solution.filled,
+        "bound_filled": solution.bound_filled,
+        "imbalance": solution.imbalance,
+        "bound_imbalance": solution.bound_imbalance,
+        "method": solution.extra.get("method"),
+        "valid": not errors,
+        "greedy_seconds": round(greedy_seconds, 3),
+        "greedy_filled": g_filled,
+        "greedy_imbalance": g_imbalance,
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def report(row: dict) -> str:
+    p, r, q = row["size"]
+    ratio_fill = row["filled"] / max(1, row["greedy_filled"])
+    return (
+        f"{row['instance']:<9} {p:>4} {r:>6} {q:>5} | first {row['first']:>7.3f}s "
+        f"done {row['seconds']:>7.3f}s {row['status']:<8} "
+        f"fill {row['filled']}/{row['bound_filled']} "
+        f"imb {row['imbalance']}/{row['bound_imbalance']} ({row['method']}, "
+        f"valid={row['valid']}) {row['peak_mb']} MB | greedy {row['greedy_seconds']:.3f}s "
+        f"fill {row['greedy_filled']} imb {row['greedy_imbalance']} | fill ratio {ratio_fill:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the national instance")
+    parser.add_argument("--size", nargs=3, type=int, metavar=("P", "R", "Q"), action="append")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # child process: NAME P R Q as JSON
+    args = parser.parse_args()
+    if args.one:
+        name, size = json.loads(args.one)
+        print(json.dumps(run_one(name, tuple(size), args.seed, args.time_limit)))
+        return
+    plan = [(f"custom{i}", tuple(s)) for i, s in enumerate(args.size or [])] or [
+        (n, s) for n, s in INSTANCES.items() if not (args.quick and n == "national")
+    ]
+    print("instance     P      R     Q | solver ... | greedy baseline")
+    for name, size in plan:
+        child = [sys.executable, __file__, "--seed", str(args.seed)]
+        child += ["--time-limit", str(args.time_limit), "--one", json.dumps([name, size])]
+        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+        print(report(json.loads(out.strip().splitlines()[-1])), flush=True)
+
+
+if __name__ == "__main__":
+    main()
