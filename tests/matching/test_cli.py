@@ -67,8 +67,9 @@ def test_solve_writes_out_file(tmp_path):
 
 def test_solve_is_reproducible_with_one_worker():
     runs = [peermatch("solve", str(EXAMPLES[0]), "--workers", "1", "--seed", "7") for _ in "ab"]
-    first, second = (json.loads(r.stdout) for r in runs)
-    first.pop("seconds"), second.pop("seconds")
+    first, second = (
+        {k: v for k, v in json.loads(r.stdout).items() if not k.endswith("seconds")} for r in runs
+    )  # timings differ between runs, nothing else may
     assert first == second
 
 
