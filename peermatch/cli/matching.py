@@ -12,7 +12,13 @@ from typing import Any
 
 import click
 
-from peermatch.matching.io import ProblemError, dump_problem, dump_solution, load_problem
+from peermatch.matching.io import (
+    ProblemError,
+    dump_problem,
+    dump_solution,
+    load_problem,
+    load_solution,
+)
 
 EXIT_INPUT = 2
 EXIT_FAILURE = 1
@@ -50,6 +56,7 @@ class OneLineCommand(click.Command):
 def register(main: click.Group) -> None:
     main.add_command(solve)
     main.add_command(generate)
+    main.add_command(check)
 
 
 def _read(path: str) -> str:
@@ -134,3 +141,29 @@ def generate(
         partnerships, reviewers, requests, seed, locked=locked, excluded=excluded
     )
     _write(out, dump_problem(problem))
+
+
+@click.command(cls=OneLineCommand)
+@click.argument("problem_file", metavar="PROBLEM.json")
+@click.argument("solution_file", metavar="SOLUTION.json")
+def check(problem_file: str, solution_file: str) -> None:
+    """Check a solution against its problem with the independent validator (exit 1 if not valid)."""
+    from peermatch.matching.validate import validate
+
+    try:
+        problem = load_problem(_read(problem_file))
+    except ProblemError as exc:
+        raise InputError(f"{problem_file}: {exc}") from None
+    try:
+        solution = load_solution(_read(solution_file))
+    except ProblemError as exc:
+        raise InputError(f"{solution_file}: {exc}") from None
+    violations = validate(problem, solution)
+    for violation in violations:
+        click.echo(f"{solution_file}: {violation}", err=True)
+    if violations:
+        raise Failure(f"{solution_file}: {len(violations)} violation(s) of the contract")
+    click.echo(
+        f"{solution_file}: valid ({solution.status}, filled {solution.filled}, "
+        f"imbalance {solution.imbalance})"
+    )

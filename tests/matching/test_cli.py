@@ -186,3 +186,20 @@ def test_generate_bad_options_exit_2(args):
     result = peermatch("generate", *args)
     assert result.returncode == 2
     one_line_error(result)
+
+
+def test_check_accepts_solver_output_and_rejects_a_tampered_one(tmp_path):
+    example = str(EXAMPLES[0])
+    out = tmp_path / "s.json"
+    assert peermatch("solve", example, "--out", str(out)).returncode == 0
+    good = peermatch("check", example, str(out))
+    assert good.returncode == 0, good.stderr
+    assert "valid" in good.stdout
+    data = json.loads(out.read_text())
+    data["imbalance"] += 1
+    bad = peermatch("check", example, write(tmp_path, json.dumps(data), "bad.json"))
+    assert bad.returncode == 1
+    assert "imbalance is" in bad.stderr
+    garbage = peermatch("check", example, write(tmp_path, "[]", "garbage.json"))
+    assert garbage.returncode == 2
+    one_line_error(garbage)
