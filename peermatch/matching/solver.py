@@ -45,10 +45,10 @@ def solve(
         seats = place_locked(inst)
     except LockedInfeasible as why:
         return _infeasible(inst, started, str(why))
-    relaxation, passes = _relax_towards_skills(inst, seats, started, time_limit)
+    relaxation, passes, first_pass = _relax_towards_skills(inst, seats, started, time_limit)
     search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
     search.extra["relaxation_passes"] = passes
-    search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance)
+    search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance, first_pass)
     if search.violating:
         search.repair_skills()
     return search.solution()
@@ -56,12 +56,13 @@ def solve(
 
 def _relax_towards_skills(
     inst: Instance, seats: Seats, started: float, time_limit: float
-) -> tuple[Relaxation, int]:
+) -> tuple[Relaxation, int, float]:
     """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
     still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
     both), so this only moves within the optimal face towards teams that meet the skill rule.
     Stops when no team breaks the rule, after SKILL_PASSES, or when passes would cost too much
-    of the time limit."""
+    of the time limit. Also returns the passes made and when the first one ended: its pairs,
+    less the teams that break the skill rule, are already a solution."""
     relaxation = relax(inst, seats)
     one_pass = time.perf_counter() - started
     boosts: dict[int, np.ndarray] = {}
@@ -78,7 +79,7 @@ def _relax_towards_skills(
         except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
             break
         passes += 1
-    return relaxation, passes
+    return relaxation, passes, one_pass
 
 
 def _uncovered_skills(
@@ -123,7 +124,9 @@ class _Search:
         pairs = self.pairs()
         return self.weight * len(pairs) - int(np.abs(balance_of(self.inst, pairs)).sum())
 
-    def start_from(self, pairs: list[tuple[int, int]], filled: int, imbalance: int) -> None:
+    def start_from(
+        self, pairs: list[tuple[int, int]], filled: int, imbalance: int, first_pass: float
+    ) -> None:
         for q, r in pairs:
             self.teams[q].append(r)
         self.bound = self.weight * filled - imbalance  # proven: the relaxation's optimum
@@ -132,7 +135,7 @@ class _Search:
         for q in self.violating:
             self.teams[q] = []  # an empty free part keeps the rest a valid solution
         if not any(self._breaks_skills(q) for q in self.violating):
-            self.first_solution = self.elapsed()
+            self.first_solution = first_pass  # no locked team breaks the rule
         self.extra["skill_violations"] = len(self.violating)
 
     def _breaks_skills(self, q: int) -> bool:
