@@ -15,6 +15,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from peermatch import audit, email_address
@@ -25,6 +26,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_SIGN_INS = 5
 LOCK_DURATION = dt.timedelta(minutes=15)
 API_KEY_SCHEME = "pm"
+DUPLICATE_EMAIL = "An account with this email address already exists"
 
 _hasher = PasswordHasher()
 
@@ -94,7 +96,7 @@ def create_user(
     if not email_address.is_valid(email):
         errors["email"] = "Enter an email address in the correct format, like name@example.org"
     elif find_user_by_email(session, email) is not None:
-        errors["email"] = "An account with this email address already exists"
+        errors["email"] = DUPLICATE_EMAIL
     if not name.strip():
         errors["name"] = "Enter a name"
     elif len(name.strip()) > 120:
@@ -113,7 +115,11 @@ def create_user(
         region_id=region_id,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same email, taken by a parallel transaction since we looked
+        session.rollback()
+        raise ValidationFailed({"email": DUPLICATE_EMAIL}) from None
     audit.record(
         session,
         actor=actor,

@@ -21,6 +21,7 @@ from peermatch.settings import PROJECT_ROOT
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 DEMO_REGION_CODE = "demo-north"
 DEMO_COORDINATOR_EMAIL = "coordinator@demo.peermatch.example"
+# Printed when the demo starts; only ever loaded outside production mode.
 DEMO_COORDINATOR_PASSWORD = "demo-only-not-a-secret"
 ACTOR = "seed"
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, case, delete, exists, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -33,6 +35,7 @@ from peermatch.vocabulary import load as load_vocabulary
 MAX_CAPACITY = 10  # concurrent reviews; more than this is a typing mistake, not a reviewer
 MAX_NAME = 120
 MAX_JOB_ROLE = 120
+DUPLICATE_EMAIL = "Another reviewer already has this email address"
 # Text a spreadsheet would run as a formula when a coordinator opens an export.
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -375,7 +378,7 @@ def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str
         return "Enter an email address in the correct format, like name@example.org"
     other = session.exec(select(Reviewer.id).where(Reviewer.email == email)).first()
     if other is not None and other != reviewer_id:
-        return "Another reviewer already has this email address"
+        return DUPLICATE_EMAIL
     return None
 
 
@@ -385,7 +388,8 @@ def create_reviewer(
     data = clean_input(data)
     if errors := validation_errors(session, region_id, data):
         raise ValidationFailed(errors)
-    reviewer = _insert(session, data)
+    with _email_race_guard(session):
+        reviewer = _insert(session, data)
     audit.record(
         session,
         actor=actor,
@@ -418,8 +422,9 @@ def update_reviewer(
         return before
     reviewer = session.get(Reviewer, reviewer_id)
     assert reviewer is not None  # get_reviewer found it
-    _write(session, reviewer, data)
     reviewer.updated_at = utcnow()
+    with _email_race_guard(session):
+        _write(session, reviewer, data)
     audit.record(
         session,
         actor=actor,
@@ -452,6 +457,17 @@ def _changed_fields(before: ReviewerInput, after: ReviewerInput) -> list[str]:
 
 def _filled_fields(data: ReviewerInput) -> list[str]:
     return [f for f in (*_SCALARS, *_LISTS) if getattr(data, f) not in ("", None, [])]
+
+
+@contextmanager
+def _email_race_guard(session: Session) -> Iterator[None]:
+    """Another transaction may take the same email between our check and our write; the
+    unique index then refuses it, and the coordinator sees the usual field error."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()  # the transaction is unusable after a failed flush
+        raise ValidationFailed({"email": DUPLICATE_EMAIL}) from None
 
 
 def _insert(session: Session, data: ReviewerInput) -> Reviewer:

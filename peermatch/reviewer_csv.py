@@ -166,7 +166,7 @@ def _check_rows(
         if data.email and data.email in first_line:
             problems["email"] = f"The same email address is on line {first_line[data.email]}"
         elif data.email in existing:
-            problems["email"] = "Another reviewer already has this email address"
+            problems["email"] = registry.DUPLICATE_EMAIL
         first_line.setdefault(data.email, line)
         preview.errors.extend(RowError(line, f, m) for f, m in _in_column_order(problems))
         if not problems:

@@ -23,8 +23,16 @@ REGIONS = [
         "name": "Northvale and Moors (demo region)",
         "coordinator": {"email": "coordinator@demo.peermatch.example", "name": "Demo Coordinator"},
         "places": [
-            "Brackenford", "Calderbury", "Dunmere", "Elmstead Vale", "Fenwick Moor",
-            "Greyholm", "Harrowdale", "Ivymouth", "Kestrelby", "Larchfield",
+            "Brackenford",
+            "Calderbury",
+            "Dunmere",
+            "Elmstead Vale",
+            "Fenwick Moor",
+            "Greyholm",
+            "Harrowdale",
+            "Ivymouth",
+            "Kestrelby",
+            "Larchfield",
         ],
         "reviewers": 150,
         "requests": 12,
@@ -55,19 +63,35 @@ LAST = (
 ).split()
 
 AGENCIES = {
-    "local-authority": ["Independent reviewing officer", "Service manager, children's social care",
-                        "Practice educator", "Head of quality assurance"],
-    "police": ["Detective inspector, public protection", "Detective sergeant, child abuse unit",
-               "Safeguarding review officer"],
-    "health": ["Designated nurse for safeguarding", "Named GP for safeguarding",
-               "Named midwife", "Designated doctor"],
+    "local-authority": [
+        "Independent reviewing officer",
+        "Service manager, children's social care",
+        "Practice educator",
+        "Head of quality assurance",
+    ],
+    "police": [
+        "Detective inspector, public protection",
+        "Detective sergeant, child abuse unit",
+        "Safeguarding review officer",
+    ],
+    "health": [
+        "Designated nurse for safeguarding",
+        "Named GP for safeguarding",
+        "Named midwife",
+        "Designated doctor",
+    ],
     "education": ["Designated safeguarding lead", "Head teacher", "Education safeguarding adviser"],
     "probation": ["Senior probation officer", "MAPPA coordinator"],
     "voluntary": ["Service manager, family support charity", "Safeguarding lead, youth charity"],
 }
 SKILLS = [
-    "peer-review", "lead-reviewer", "rca", "appreciative-inquiry", "deep-dive-audit",
-    "reflective-learning", "single-agency-review",
+    "peer-review",
+    "lead-reviewer",
+    "rca",
+    "appreciative-inquiry",
+    "deep-dive-audit",
+    "reflective-learning",
+    "single-agency-review",
 ]
 
 
@@ -102,19 +126,21 @@ def _reviewers(region: dict, codes: list[str], used: set[str]) -> list[list[str]
         skills.add(SKILLS[i % len(SKILLS)])  # every skill well represented
         others = [c for c in codes if c != home]
         conflicts = rng.sample(others, 1) if others and rng.random() < 0.12 else []
-        rows.append([
-            f"{first} {last}",
-            f"{email}@example.org",
-            home,
-            agency,
-            rng.choice(AGENCIES[agency]),
-            ";".join(s for s in SKILLS if s in skills),
-            str(rng.choices([0, 1, 2, 3], weights=[6, 50, 34, 10])[0]),
-            "no" if rng.random() < 0.06 else "yes",
-            str(dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(0, 2800))),
-            ";".join(_gaps()),
-            ";".join(conflicts),
-        ])
+        rows.append(
+            [
+                f"{first} {last}",
+                f"{email}@example.org",
+                home,
+                agency,
+                rng.choice(AGENCIES[agency]),
+                ";".join(s for s in SKILLS if s in skills),
+                str(rng.choices([0, 1, 2, 3], weights=[6, 50, 34, 10])[0]),
+                "no" if rng.random() < 0.06 else "yes",
+                str(dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(0, 2800))),
+                ";".join(_gaps()),
+                ";".join(conflicts),
+            ]
+        )
     return rows
 
 
@@ -134,8 +160,18 @@ METHOD_SKILL = {
     "root-cause-analysis": "rca",
 }
 STATUSES = [
-    "draft", "submitted", "submitted", "submitted", "matching", "proposed",
-    "inviting", "staffed", "staffed", "completed", "completed", "cancelled",
+    "draft",
+    "submitted",
+    "submitted",
+    "submitted",
+    "matching",
+    "proposed",
+    "inviting",
+    "staffed",
+    "staffed",
+    "completed",
+    "completed",
+    "cancelled",
 ]
 
 
@@ -153,22 +189,27 @@ def _requests(region: dict, codes: list[str]) -> list[dict]:
         method = methods[i % len(methods)]
         rapid = method in {"peer-review", "reflective-learning"}
         code = codes[i % len(codes)]
-        requests.append({
-            "region": region["code"],
-            "partnership": code,
-            "reference": f"{code}-{notified.year}-{rng.randrange(1, 60):03d}",
-            "methodology": method,
-            "high_profile": i % 5 == 2,
-            "agencies_involved": sorted(rng.sample(list(AGENCIES), rng.choice([1, 2, 3]))),
-            "required_skills": sorted({METHOD_SKILL[method], "lead-reviewer"} if i % 3 == 0
-                                      else {METHOD_SKILL[method]}),
-            "peers": rng.choice([1, 2, 2, 3, 3, 4]),
-            "window_start": str(start),
-            "window_end": str(end),
-            "notified_on": str(notified),
-            "statutory_deadline": str(_working_days_after(notified, 15)) if rapid else None,
-            "status": status,
-        })
+        requests.append(
+            {
+                "region": region["code"],
+                "partnership": code,
+                "reference": f"{code}-{notified.year}-{rng.randrange(1, 60):03d}",
+                "methodology": method,
+                "high_profile": i % 5 == 2,
+                "agencies_involved": sorted(rng.sample(list(AGENCIES), rng.choice([1, 2, 3]))),
+                "required_skills": sorted(
+                    {METHOD_SKILL[method], "lead-reviewer"}
+                    if i % 3 == 0
+                    else {METHOD_SKILL[method]}
+                ),
+                "peers": rng.choice([1, 2, 2, 3, 3, 4]),
+                "window_start": str(start),
+                "window_end": str(end),
+                "notified_on": str(notified),
+                "statutory_deadline": str(_working_days_after(notified, 15)) if rapid else None,
+                "status": status,
+            }
+        )
     return requests
 
 
@@ -186,18 +227,31 @@ def main() -> None:
         ]
         codes = [p["code"] for p in partnerships]
         assert len(set(codes)) == len(codes), codes
-        regions.append({
-            "code": region["code"],
-            "name": region["name"],
-            "coordinator": region["coordinator"],
-            "partnerships": partnerships,
-        })
+        regions.append(
+            {
+                "code": region["code"],
+                "name": region["name"],
+                "coordinator": region["coordinator"],
+                "partnerships": partnerships,
+            }
+        )
         with (HERE / f"reviewers-{region['code']}.csv").open("w", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
-            writer.writerow([
-                "name", "email", "partnership", "agency", "job_role", "skills", "capacity",
-                "active", "accredited_on", "unavailable", "conflicts",
-            ])
+            writer.writerow(
+                [
+                    "name",
+                    "email",
+                    "partnership",
+                    "agency",
+                    "job_role",
+                    "skills",
+                    "capacity",
+                    "active",
+                    "accredited_on",
+                    "unavailable",
+                    "conflicts",
+                ]
+            )
             writer.writerows(_reviewers(region, codes, used))
         requests += _requests(region, codes)
     (HERE / "regions.json").write_text(json.dumps(regions, indent=2) + "\n")

@@ -217,3 +217,15 @@ def test_it_summarises_partnerships(session, region_a, partnership_a, partnershi
     summary = {p.code: p for p in registry.list_partnerships(session, region_a.id)}
     assert (summary["ALPHA"].reviewers, summary["ALPHA"].active_reviewers) == (2, 1)
     assert (summary["GAMMA"].reviewers, summary["GAMMA"].active_reviewers) == (0, 0)
+
+
+def test_an_email_taken_by_a_parallel_transaction_is_a_field_error(
+    session, region_a, partnership_a, monkeypatch
+):
+    _add(session, region_a, partnership_a)
+    # As if another transaction had committed the same email after our check ran.
+    monkeypatch.setattr(registry, "_email_problem", lambda *args: None)
+    with pytest.raises(ValidationFailed) as caught:
+        registry.create_reviewer(session, region_a.id, _input(partnership_a), actor="t")
+    assert set(caught.value.errors) == {"email"}
+    assert len(registry.list_reviewers(session, region_a.id).items) == 1
