@@ -1,4 +1,4 @@
-"""Signing in and out."""
+"""Signing in: the happy path, wrong details, throttling, and where it sends you next."""
 
 from __future__ import annotations
 
@@ -20,3 +20,60 @@ def test_it_signs_in_and_redirects_to_the_reviewers_list(client, alice, sign_in)
     assert response.status_code == 303
     assert response.headers["location"] == "/reviewers"
     assert client.get("/reviewers").status_code == 200
+
+
+def test_it_accepts_the_email_in_any_case(client, alice, sign_in):
+    assert sign_in(client, "  Alice@Example.ORG ").status_code == 303
+
+
+def test_it_rejects_a_wrong_password_without_saying_which_detail_was_wrong(
+    client, alice, session, sign_in
+):
+    response = sign_in(client, "alice@example.org", "not the password")
+    assert response.status_code == 400
+    assert "Enter a correct email address and password" in response.text
+    assert "There is a problem" in response.text
+    assert 'value="alice@example.org"' in response.text  # what was typed is kept
+    assert SESSION_COOKIE not in client.cookies
+    assert session.exec(select(WebSession)).all() == []
+
+
+def test_it_rejects_an_unknown_email_with_the_same_message(client, alice, sign_in):
+    response = sign_in(client, "nobody@example.org")
+    assert response.status_code == 400
+    assert "Enter a correct email address and password" in response.text
+
+
+def test_it_asks_for_missing_details(client, sign_in):
+    response = sign_in(client, "", "")
+    assert response.status_code == 400
+    assert "Enter your email address" in response.text
+    assert "Enter your password" in response.text
+    assert 'href="#email"' in response.text  # the error summary links to the field
+
+
+def test_it_throttles_repeated_failures_even_with_the_right_password(client, alice, sign_in):
+    for _ in range(5):
+        assert sign_in(client, "alice@example.org", "wrong password").status_code == 400
+    response = sign_in(client, "alice@example.org")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts. Try again in 15 minutes" in response.text
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_it_returns_to_the_page_asked_for_after_sign_in(client, alice, sign_in):
+    response = sign_in(client, "alice@example.org", next="/partnerships?x=1")
+    assert response.headers["location"] == "/partnerships?x=1"
+
+
+def test_it_never_redirects_off_site_after_sign_in(client, alice, sign_in):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
+        client.cookies.clear()
+        response = sign_in(client, "alice@example.org", next=target)
+        assert response.headers["location"] == "/reviewers", target
+
+
+def test_it_sends_a_signed_in_coordinator_on_from_the_sign_in_page(alice_client):
+    response = alice_client.get("/sign-in", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/reviewers"

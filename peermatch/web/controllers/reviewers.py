@@ -168,7 +168,8 @@ def _filters(raw: dict[str, str]) -> tuple[registry.ReviewerFilter, dict[str, st
         agency=raw["agency"] or None,
         skill=raw["skill"] or None,
         available_on=available_on,
-        active=None,
+        # Someone inactive is not available on any date.
+        active=True if available_on else None,
     )
     return filters, errors
 
