@@ -43,22 +43,24 @@ AGENCIES: tuple[tuple[str, float], ...] = (
 # Skill codes of data/vocabularies.json with the share of reviewers who hold each.
 SKILLS: tuple[tuple[str, float], ...] = (
     ("peer-review", 0.80),
-    ("lead-reviewer", 0.06),
-    ("rca", 0.10),
+    ("lead-reviewer", 0.05),
+    ("rca", 0.08),
     ("appreciative-inquiry", 0.03),
-    ("deep-dive-audit", 0.05),
-    ("reflective-learning", 0.06),
-    ("single-agency-review", 0.08),
+    ("deep-dive-audit", 0.04),
+    ("reflective-learning", 0.05),
+    ("single-agency-review", 0.06),
 )
 
 # How often a request asks for each skill (relative weights): the rare skills are what makes a
-# seat hard to fill, so they are asked for more often than they are held.
+# seat hard to fill (teams compete for the few lead reviewers), so they are asked for more
+# often than they are held. Tuned so that a few percent of seats stay free on small instances
+# and well under one percent on regional ones: hard, but mostly fillable.
 REQUIRED_SKILL_WEIGHTS: tuple[tuple[str, float], ...] = (
-    ("peer-review", 3.0),
-    ("lead-reviewer", 2.0),
-    ("rca", 2.0),
-    ("appreciative-inquiry", 1.0),
-    ("deep-dive-audit", 1.0),
+    ("peer-review", 2.0),
+    ("lead-reviewer", 4.0),
+    ("rca", 2.5),
+    ("appreciative-inquiry", 1.5),
+    ("deep-dive-audit", 1.5),
     ("reflective-learning", 1.0),
     ("single-agency-review", 0.5),
 )
@@ -67,7 +69,7 @@ CAPACITY_WEIGHTS = ((0, 0.10), (1, 0.50), (2, 0.33), (3, 0.07))
 PEERS_WEIGHTS = ((1, 0.10), (2, 0.45), (3, 0.35), (4, 0.10))
 GAPS_WEIGHTS = ((0, 0.45), (1, 0.38), (2, 0.17))
 AGENCIES_INVOLVED_WEIGHTS = ((1, 0.35), (2, 0.40), (3, 0.25))
-REQUIRED_SKILLS_COUNT_WEIGHTS = ((0, 0.45), (1, 0.42), (2, 0.13))
+REQUIRED_SKILLS_COUNT_WEIGHTS = ((0, 0.30), (1, 0.50), (2, 0.20))
 HIGH_PROFILE_SHARE = 0.15
 CONFLICT_SHARE = 0.06  # reviewers who declared a conflict with a partnership or a case
 YEAR = 2027
