@@ -71,7 +71,7 @@ def test_it_keeps_the_filters_in_the_form_and_offers_to_clear_them(alice_client,
     page = alice_client.get("/reviewers?q=shah&agency=police").text
     assert 'value="shah"' in page
     assert '<option value="police" selected>' in page
-    assert "1 reviewer match your filters" in page
+    assert "1 reviewer matches your filters" in page
     assert 'href="/reviewers">Clear filters' in page
 
 
