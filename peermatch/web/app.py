@@ -91,7 +91,16 @@ def _jinja_environment() -> Environment:
     env = Environment(loader=loader, autoescape=True)
     env.globals["vocabulary"] = load_vocabulary()
     env.filters["govuk_date"] = _govuk_date
+    env.filters["short_partnership"] = _short_partnership
     return env
+
+
+def _short_partnership(name: str) -> str:
+    """ "Larchfield" for "Larchfield Safeguarding Children Partnership", where space is tight."""
+    for suffix in (" Safeguarding Children Partnership", " Partnership"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _govuk_date(value: dt.date | None) -> str:
