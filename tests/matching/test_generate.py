@@ -1,0 +1,54 @@
+"""The instance generator: deterministic, valid, fast at national size, realistically shaped."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from peermatch.matching.generate import generate
+from peermatch.matching.io import dump_problem, load_problem
+
+
+def test_same_arguments_same_problem_and_seed_matters():
+    assert dump_problem(generate(5, 40, 8, seed=3)) == dump_problem(generate(5, 40, 8, seed=3))
+    assert generate(5, 40, 8, seed=3) != generate(5, 40, 8, seed=4)
+
+
+def test_sizes_and_validity_with_decisions():
+    problem = generate(6, 80, 12, seed=1, locked=8, excluded=5)
+    assert (len(problem.partnerships), len(problem.reviewers), len(problem.requests)) == (6, 80, 12)
+    assert (len(problem.locked), len(problem.excluded)) == (8, 5)
+    assert load_problem(dump_problem(problem)) == problem  # the parser accepts it
+
+
+def test_national_size_is_fast():
+    start = time.perf_counter()
+    problem = generate(150, 10_000, 1_000, seed=0)
+    assert time.perf_counter() - start < 5
+    assert len(problem.reviewers) == 10_000
+
+
+def test_realistic_shape():
+    problem = generate(20, 2_000, 400, seed=2)
+    reviewers, requests = problem.reviewers, problem.requests
+    sizes = Counter(r.partnership for r in reviewers)
+    assert max(sizes.values()) > 3 * min(sizes.values())  # uneven partnerships
+    assert {r.agency for r in reviewers} == {
+        "local-authority", "police", "health", "education", "probation", "voluntary"
+    }  # fmt: skip
+    share = Counter(s for r in reviewers for s in r.skills)
+    assert share["peer-review"] > 0.7 * len(reviewers)
+    assert share["lead-reviewer"] < 0.1 * len(reviewers)
+    capacities = Counter(r.capacity for r in reviewers)
+    assert capacities[1] + capacities[2] > 0.75 * len(reviewers)
+    assert capacities[0] > 0 and capacities[3] > 0
+    assert all(len(r.unavailable) <= 2 for r in reviewers)
+    assert any(r.conflicts for r in reviewers)
+    peers = Counter(q.peers for q in requests)
+    assert set(peers) <= {1, 2, 3, 4} and peers[2] + peers[3] > 0.7 * len(requests)
+    high_profile = sum(q.high_profile for q in requests) / len(requests)
+    assert 0.10 <= high_profile <= 0.20
+    assert all(1 <= len(q.agencies_involved) <= 3 for q in requests)
+    assert all(len(q.required_skills) <= 2 for q in requests)
+    assert all(q.window.start.year == q.window.end.year == 2027 for q in requests)
+    assert any(p.lent != p.received for p in problem.partnerships)
