@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, ResponseHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             PartnershipController,
         ],
         guards=[requires_sign_in],
+        # Pages with personal data stay out of shared caches and the back button after sign-out.
+        cache_control=CacheControlHeader(no_store=True),
     )
     static = create_static_files_router(
         path="/static", directories=[settings.static_dir], include_in_schema=False
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_name="peermatch_csrf",
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
+            cookie_httponly=True,  # forms carry the token; no script needs to read it
             # The partnership API authenticates with API keys, not cookies.
             exclude=["^/api/", "^/healthz$"],
         ),
@@ -75,6 +78,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
         exception_handlers=errors.HANDLERS,
+        response_headers=[
+            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+            ResponseHeader(name="X-Frame-Options", value="DENY"),
+            ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
+            ResponseHeader(name="Referrer-Policy", value="same-origin"),
+        ],
         state=State({"settings": settings, "engine": engine}),
         debug=False,
     )

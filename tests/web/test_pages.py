@@ -62,3 +62,10 @@ def test_it_shows_a_styled_error_page_and_logs_no_detail(alice_client, monkeypat
 
 def test_it_publishes_the_openapi_schema(client):
     assert client.get("/schema/openapi.json").status_code == 200
+
+
+def test_it_keeps_coordinator_pages_out_of_caches_and_frames(alice_client):
+    response = alice_client.get("/reviewers")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"

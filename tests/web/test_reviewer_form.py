@@ -154,3 +154,31 @@ def test_it_keeps_the_old_details_when_a_change_is_refused(
 
 def test_it_answers_not_found_for_a_reviewer_that_does_not_exist(alice_client):
     assert alice_client.get("/reviewers/999").status_code == 404
+
+
+def test_it_removes_a_range_whose_dates_are_cleared(
+    alice_client, partnership_a, add_reviewer, session, post_form
+):
+    reviewer = add_reviewer(
+        partnership_a, "Priya Shah", unavailable=[(dt.date(2026, 12, 1), dt.date(2026, 12, 14))]
+    )
+    response = post_form(
+        alice_client,
+        f"/reviewers/{reviewer.id}/edit",
+        _form(partnership_a, **{"unavailable-0-from": "", "unavailable-0-to": ""}),
+    )
+    assert response.status_code == 303
+    assert session.exec(select(Unavailability)).all() == []
+
+
+def test_it_reads_dates_typed_the_british_way(alice_client, partnership_a, session, post_form):
+    response = post_form(
+        alice_client,
+        "/reviewers/new",
+        _form(
+            partnership_a, **{"unavailable-0-from": "1/12/2026", "unavailable-0-to": "14/12/2026"}
+        ),
+    )
+    assert response.status_code == 303
+    (gap,) = session.exec(select(Unavailability)).all()
+    assert (gap.starts_on, gap.ends_on) == (dt.date(2026, 12, 1), dt.date(2026, 12, 14))

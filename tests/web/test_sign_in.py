@@ -77,3 +77,16 @@ def test_it_sends_a_signed_in_coordinator_on_from_the_sign_in_page(alice_client)
     response = alice_client.get("/sign-in", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/reviewers"
+
+
+def test_it_limits_sign_in_attempts_from_one_address(client, alice, csrf_token):
+    token = csrf_token(client)
+    statuses = [
+        client.post(
+            "/sign-in",
+            data={"email": f"x{i}@example.org", "password": "guess", "_csrf_token": token},
+        ).status_code
+        for i in range(21)
+    ]
+    assert statuses[:20] == [400] * 20
+    assert statuses[20] == 429
