@@ -68,6 +68,17 @@ def _read(path: str) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def _check_writable(path: str | None) -> None:
+    """Refuse an impossible ``--out`` before spending the solver's time (exit 2)."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory")
+    if not target.parent.is_dir():
+        raise InputError(f"{path}: no such directory {str(target.parent)!r}")
+
+
 def _write(path: str | None, text: str) -> None:
     if path is None:
         click.echo(text, nl=False)
@@ -102,6 +113,7 @@ def solve(problem_file: str, out: str | None, time_limit: float, workers: int, s
         problem = load_problem(_read(problem_file))
     except ProblemError as exc:
         raise InputError(f"{problem_file}: {exc}") from None
+    _check_writable(out)
     try:
         from peermatch.matching.solver import solve as run_solver  # heavy: OR-Tools
 
@@ -136,6 +148,8 @@ def generate(
 ) -> None:
     """Write a synthetic peermatch.problem/1 instance (deterministic for given arguments)."""
     from peermatch.matching.generate import generate as make_problem
+
+    _check_writable(out)
 
     problem = make_problem(
         partnerships, reviewers, requests, seed, locked=locked, excluded=excluded

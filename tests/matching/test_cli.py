@@ -203,3 +203,10 @@ def test_check_accepts_solver_output_and_rejects_a_tampered_one(tmp_path):
     garbage = peermatch("check", example, write(tmp_path, "[]", "garbage.json"))
     assert garbage.returncode == 2
     one_line_error(garbage)
+
+
+def test_impossible_out_path_exits_2_before_solving(tmp_path):
+    for out in (tmp_path, tmp_path / "missing" / "s.json"):
+        result = peermatch("solve", str(EXAMPLES[0]), "--out", str(out))
+        assert result.returncode == 2
+        one_line_error(result)
