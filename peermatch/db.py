@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
@@ -46,6 +46,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_LOCK = 0x5045_4552  # "PEER": the advisory lock that serialises migrations on PostgreSQL
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -61,6 +62,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            # Several app processes may start together: one migrates, the others wait for it
+            # and then find nothing left to do.
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now
             command.upgrade(alembic_config(connection), revision)
     finally:
         engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -46,3 +49,20 @@ def test_the_models_and_the_migrations_agree(empty_database_url):
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_processes_starting_together_migrate_once(empty_database_url):
+    # Separate processes, as when several app containers start at once (alembic's context is
+    # global, so threads would not be a fair test). On PostgreSQL an advisory lock serialises them.
+    script = "import sys; from peermatch.db import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, empty_database_url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+    engine = make_engine(empty_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    engine.dispose()
