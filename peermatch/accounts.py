@@ -105,6 +105,8 @@ def create_user(
         errors["password"] = f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
     if session.get(Region, region_id) is None:
         errors["region_id"] = "Choose a region that exists"
+    if role not in {r.value for r in Role}:
+        errors["role"] = f"Role must be one of: {', '.join(r.value for r in Role)}"
     if errors:
         raise ValidationFailed(errors)
     user = User(

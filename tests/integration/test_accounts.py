@@ -40,9 +40,14 @@ def test_it_creates_a_user_with_a_normalised_email(session, region_a):
 def test_it_rejects_a_duplicate_email_a_short_password_and_an_unknown_region(session, alice):
     with pytest.raises(ValidationFailed) as caught:
         accounts.create_user(
-            session, email="ALICE@example.org", name="", password="short", region_id=9999
+            session,
+            email="ALICE@example.org",
+            name="",
+            password="short",
+            region_id=9999,
+            role="overlord",
         )
-    assert set(caught.value.errors) == {"email", "name", "password", "region_id"}
+    assert set(caught.value.errors) == {"email", "name", "password", "region_id", "role"}
 
 
 def test_it_signs_in_with_the_right_password_case_insensitively(session, alice):

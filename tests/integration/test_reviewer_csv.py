@@ -127,6 +127,12 @@ def test_it_refuses_a_file_that_is_not_a_reviewer_csv(session, region_a, content
     assert preview.rows == []
 
 
+def test_a_file_saved_by_excel_with_windows_line_endings_is_fine(session, region_a, partnerships):
+    content = GOOD.replace("\n", "\r\n") + "Bad,bad,ALPHA,police,,,1,,,,\r\n"
+    preview = reviewer_csv.preview_import(session, region_a.id, content.encode())
+    assert len(preview.rows) == 2 and _problems(preview) == [(5, "email")]
+
+
 def test_a_header_in_another_order_with_a_bom_is_fine(session, region_a, partnerships):
     columns = list(reviewer_csv.COLUMNS)[::-1]
     content = "\ufeff" + ",".join(columns) + "\n" + ",,,,1,,,police,ALPHA,ann@example.org,Ann\n"
