@@ -377,13 +377,17 @@ def to_text(data: object) -> str:
 def _render(value: object, depth: int) -> str:
     if isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values()):
         inner = "  " * (depth + 1)
-        items = [f"{inner}{json.dumps(k)}: {_render(v, depth + 1)}" for k, v in value.items()]
+        items = [f"{inner}{_key(k)}: {_render(v, depth + 1)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
     if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
         inner = "  " * (depth + 1)
         items = [inner + _render(v, depth + 1) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + "  " * depth + "]"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _key(key: object) -> str:
+    return json.dumps(str(key), ensure_ascii=False)
 
 
 def _partnership_json(p: Partnership) -> dict[str, Any]:
