@@ -291,12 +291,25 @@ def apply_import(session: Session, region_id: int, content: bytes, *, actor: str
     return len(created)
 
 
-def export_reviewers(session: Session, region_id: int) -> str:
+def export_reviewers(session: Session, region_id: int, *, actor: str | None = None) -> str:
+    """The region's reviewers as CSV. With an ``actor``, the export (a copy of personal data
+    leaving the service) is audited."""
     codes = {pid: p.code for pid, p in registry.region_partnerships(session, region_id).items()}
+    reviewers = registry.all_reviewers(session, region_id)
+    if actor is not None:
+        audit.record(
+            session,
+            actor=actor,
+            action="reviewer.export",
+            entity="reviewer",
+            region_id=region_id,
+            detail={"count": len(reviewers)},
+        )
+        session.flush()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for r in registry.all_reviewers(session, region_id):
+    for r in reviewers:
         writer.writerow(
             [
                 r.name,

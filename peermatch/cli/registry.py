@@ -279,7 +279,8 @@ def _report(path: str, preview: reviewer_csv.ImportPreview) -> None:
 def reviewers_export(region_code: str, out: str | None) -> None:
     """Write the region's reviewers as CSV (the import's columns)."""
     with _database() as session:
-        text = reviewer_csv.export_reviewers(session, _region(session, region_code).id or 0)
+        region_id = _region(session, region_code).id or 0
+        text = reviewer_csv.export_reviewers(session, region_id, actor=ACTOR)
     if out is None:
         click.echo(text, nl=False)
         return

@@ -170,3 +170,10 @@ def test_a_name_that_would_run_as_a_spreadsheet_formula_is_refused(session, regi
     content = HEADER + '"=HYPERLINK(""http://x"")",ann@example.org,ALPHA,police,,,1,,,,\n'
     preview = reviewer_csv.preview_import(session, region_a.id, content.encode())
     assert _problems(preview) == [(2, "name")]
+
+
+def test_an_export_by_a_person_is_audited_without_personal_data(session, region_a, partnerships):
+    reviewer_csv.apply_import(session, region_a.id, GOOD.encode(), actor="t")
+    reviewer_csv.export_reviewers(session, region_a.id, actor="user:7")
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "reviewer.export")).one()
+    assert (event.actor, event.region_id, event.detail) == ("user:7", region_a.id, {"count": 2})
