@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from peermatch import registry
@@ -229,3 +230,31 @@ def test_an_email_taken_by_a_parallel_transaction_is_a_field_error(
         registry.create_reviewer(session, region_a.id, _input(partnership_a), actor="t")
     assert set(caught.value.errors) == {"email"}
     assert len(registry.list_reviewers(session, region_a.id).items) == 1
+
+
+def test_a_page_of_reviewers_costs_a_fixed_number_of_queries(
+    session, engine, region_a, partnership_a, partnership_a2
+):
+    for i in range(30):
+        _add(
+            session,
+            region_a,
+            partnership_a,
+            name=f"Reviewer {i:02d}",
+            email=f"r{i}@example.org",
+            conflict_partnership_ids=[partnership_a2.id],
+        )
+    region_id = region_a.id
+    session.expire_all()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = registry.list_reviewers(session, region_id, ReviewerFilter(skill="rca"))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(page.items) == 25 and all(r.skills for r in page.items)
+    assert len(statements) <= 5, statements
