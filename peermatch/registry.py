@@ -356,7 +356,7 @@ def validation_errors(
             f"Unknown skill {', '.join(unknown)}; skills must be from: {', '.join(vocab.skills)}"
         )
     if data.capacity is None:
-        errors["capacity"] = "Enter how many reviews they can take at once, from 0 to 10"
+        errors["capacity"] = f"Enter how many reviews they can take at once, from 0 to {MAX_CAPACITY}"
     elif not 0 <= data.capacity <= MAX_CAPACITY:
         errors["capacity"] = f"Capacity must be a whole number from 0 to {MAX_CAPACITY}"
     if data.accredited_on is not None and data.accredited_on > today:
@@ -407,7 +407,8 @@ def create_reviewers(
     session: Session, region_id: int, rows: Iterable[ReviewerInput]
 ) -> list[Reviewer]:
     """Insert rows already validated together (the CSV import); no audit event per row."""
-    return [_insert(session, clean_input(data)) for data in rows]
+    with _email_race_guard(session):
+        return [_insert(session, clean_input(data)) for data in rows]
 
 
 def update_reviewer(
