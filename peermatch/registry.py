@@ -356,7 +356,7 @@ def validation_errors(
             f"Unknown skill {', '.join(unknown)}; skills must be from: {', '.join(vocab.skills)}"
         )
     if data.capacity is None:
-        errors["capacity"] = f"Enter how many reviews they can take at once, from 0 to {MAX_CAPACITY}"
+        errors["capacity"] = f"Enter how many reviews they can take at once (0 to {MAX_CAPACITY})"
     elif not 0 <= data.capacity <= MAX_CAPACITY:
         errors["capacity"] = f"Capacity must be a whole number from 0 to {MAX_CAPACITY}"
     if data.accredited_on is not None and data.accredited_on > today:
