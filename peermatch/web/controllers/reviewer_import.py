@@ -60,10 +60,7 @@ class ReviewerImportController(Controller):
         return Response(
             content,
             media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "no-store",
-            },
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
 
