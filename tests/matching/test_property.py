@@ -14,7 +14,7 @@ from exhaustive import exhaustive_optimum
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from peermatch.matching.io import ProblemError, parse_problem
+from peermatch.matching.io import ProblemError, dump_problem, load_problem, parse_problem
 from peermatch.matching.problem import Pair
 from peermatch.matching.validate import broken_rules, objective_values, validate
 
@@ -140,3 +140,14 @@ def test_exhaustive_search_agrees_with_brute_force(data):
     best = exhaustive_optimum(problem)
     expected = _subset_optimum(problem)
     assert (None if best is None else (best.filled, best.imbalance)) == expected
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(problems())
+def test_problem_round_trips_through_its_file(data):
+    try:
+        problem = parse_problem(data)
+    except ProblemError:
+        assume(False)
+        return
+    assert load_problem(dump_problem(problem)) == problem
