@@ -130,7 +130,8 @@ class SessionMiddleware:
         if scope["type"] == "http":
             token = _cookie(scope, SESSION_COOKIE)
             coordinator = None
-            if token:
+            # Static files need no session, and would otherwise cost a query each.
+            if token and not scope["path"].startswith("/static/"):
                 coordinator = await anyio.to_thread.run_sync(
                     find_coordinator, self.engine, self.settings, token
                 )
