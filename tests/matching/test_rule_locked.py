@@ -40,3 +40,20 @@ def test_locked_team_that_cannot_get_its_skill_is_infeasible():
         locked=[("q1", "r1")],
     )
     assert solve(p).status == "infeasible"
+
+
+def test_holds_locked_team_completed_by_the_only_skilled_reviewer():
+    # q2 has r2 locked and needs rca: only r1 has it, and r1 could also take q0. The only
+    # completion puts r1 on q2 (found by the wider property search; a greedy start misses it).
+    p = problem(
+        [
+            reviewer("r1", partnership="A", agency="police", skills=["rca"]),
+            reviewer("r2", partnership="A", agency="health"),
+        ],
+        [request("q0"), request("q2", partnership="B", peers=2, required_skills=["rca"])],
+        locked=[("q2", "r2")],
+    )
+    s = solve(p)
+    assert s.status == "optimal"
+    assert validate(p, s) == []
+    assert pairs_of(s) == {("q2", "r1"), ("q2", "r2")}
