@@ -22,6 +22,7 @@ skills more), which steers the relaxation towards teams that already satisfy the
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,10 @@ from peermatch.matching.instance import Instance
 from peermatch.matching.seats import Seats
 
 MAX_SKILL_WEIGHT = 8
+# Re-weighted relaxation passes that steer teams towards the skill rule, and the share of the
+# time limit they may use.
+SKILL_PASSES = 4
+SKILL_SHARE = 0.25
 
 
 @dataclass
@@ -62,17 +67,32 @@ def relax(
     *,
     reward_fill: bool = True,
     boosts: dict[int, np.ndarray] | None = None,
-) -> Relaxation:
+    forced: frozenset[tuple[int, int]] = frozenset(),
+) -> Relaxation | None:
     """Solve the relaxation; with reward_fill=False it minimises imbalance alone (a lower bound
     on the imbalance of any solution, whatever its fill). ``boosts`` reweights, per request,
-    the tie-break reward of each missing skill (see ``skill_scores``)."""
+    the tie-break reward of each missing skill (see ``skill_scores``). ``forced`` holds
+    (request, agency) seats that must be filled (a lower bound of 1 on the team arc, written
+    as a demand at its tail and a supply at its head); None when they cannot all be."""
     net = _Network(inst, seats, reward_fill, boosts or {})
+    caps = np.concatenate(net.caps)
+    supplies = np.zeros(net.next_node, dtype=np.int64)
+    for seat in forced:
+        if seat not in net.team_arcs:
+            return None  # no candidate of that agency at all
+        arc, node = net.team_arcs[seat]
+        caps[arc] = 0
+        supplies[node] -= 1
+        supplies[net.request0 + seat[0]] += 1
     solver = min_cost_flow.SimpleMinCostFlow()
     solver.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(net.tails), np.concatenate(net.heads),
-        np.concatenate(net.caps), np.concatenate(net.costs),
-    )  # fmt: skip
+        np.concatenate(net.tails), np.concatenate(net.heads), caps, np.concatenate(net.costs)
+    )
+    if forced:
+        solver.set_nodes_supplies(np.arange(net.next_node), supplies)
     status = solver.solve()
+    if forced and status == solver.INFEASIBLE:
+        return None
     if status != solver.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
     used = solver.flows(np.arange(net.pair_arcs, dtype=np.int64)) > 0
@@ -88,6 +108,57 @@ def relax(
         filled=len(inst.locked) + len(pairs),
         imbalance=int(np.abs(balance).sum()),
     )
+
+
+def solved(relaxation: Relaxation | None) -> Relaxation:
+    """The relaxation without forced seats always has a solution (the empty one)."""
+    assert relaxation is not None
+    return relaxation
+
+
+def relax_towards_skills(
+    inst: Instance, seats: Seats, started: float, time_limit: float, passes: int = SKILL_PASSES
+) -> tuple[Relaxation, int, float]:
+    """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
+    still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
+    both), so this only moves within the optimal face towards teams that meet the skill rule.
+    Stops when no team breaks the rule, after SKILL_PASSES, or when passes would cost too much
+    of the time limit. Also returns the passes made and when the first one ended: its pairs,
+    less the teams that break the skill rule, are already a solution."""
+    relaxation = solved(relax(inst, seats))
+    one_pass = time.perf_counter() - started
+    boosts: dict[int, np.ndarray] = {}
+    made = 1
+    for _ in range(passes):
+        uncovered = uncovered_skills(inst, seats, relaxation.pairs)
+        if not uncovered or time.perf_counter() - started + one_pass > time_limit * SKILL_SHARE:
+            break
+        for q, lacking in uncovered.items():
+            boosts[q] = boosts.get(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            boosts[q][lacking] *= 2
+        try:
+            relaxation = solved(relax(inst, seats, boosts=boosts))
+        except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
+            break
+        made += 1
+    return relaxation, made, one_pass
+
+
+def uncovered_skills(
+    inst: Instance, seats: Seats, pairs: list[tuple[int, int]]
+) -> dict[int, np.ndarray]:
+    """Per request whose team breaks the skill rule: which of its missing skills it lacks."""
+    teams: dict[int, list[int]] = {}
+    for q, r in pairs:
+        teams.setdefault(q, []).append(r)
+    uncovered: dict[int, np.ndarray] = {}
+    for q, team in teams.items():
+        if seats.missing[q]:
+            held = np.asarray(inst.has_skills(np.asarray(team), seats.missing[q]).any(axis=0))
+            lacking = ~held
+            if lacking.any():
+                uncovered[q] = lacking
+    return uncovered
 
 
 class _Network:
@@ -116,9 +187,12 @@ class _Network:
         self.w_imbalance = top_score * seats_total + 1
         worst_imbalance = int(np.abs(seats.base).sum()) + 2 * seats_total
         w_fill = self.w_imbalance * (worst_imbalance + 1) + top_score * seats_total + 1
+        self.team_arcs: dict[tuple[int, int], tuple[int, int]] = {}  # (q, a) -> (arc, node)
         team_arcs = self._pairs_and_teams(inst, seats, scores)
         self.pair_arcs = sum(len(t) for t in self.tails)
-        self._extend(*team_arcs)
+        for k, (q, agency) in enumerate(team_arcs[4]):
+            self.team_arcs[q, agency] = (self.pair_arcs + k, team_arcs[0][k])
+        self._extend(*team_arcs[:4])
         self._seats(inst, seats, w_fill if reward_fill else 0)
         self._exchange(inst, seats)
 
@@ -130,9 +204,10 @@ class _Network:
 
     def _pairs_and_teams(
         self, inst: Instance, seats: Seats, scores: list[np.ndarray]
-    ) -> tuple[list[int], list[int], list[int], list[int]]:
+    ) -> tuple[list[int], list[int], list[int], list[int], list[tuple[int, int]]]:
         team_t: list[int] = []
         team_h: list[int] = []
+        seats_of: list[tuple[int, int]] = []
         for q, pool in enumerate(seats.candidates):
             if not pool.size:
                 continue
@@ -144,7 +219,8 @@ class _Network:
             self.pair_r.append(pool)
             team_t.extend(team_nodes.tolist())
             team_h.extend([self.request0 + q] * len(agencies))
-        return team_t, team_h, [1] * len(team_t), [0] * len(team_t)
+            seats_of.extend((q, int(a)) for a in agencies)
+        return team_t, team_h, [1] * len(team_t), [0] * len(team_t), seats_of
 
     def _seats(self, inst: Instance, seats: Seats, w_fill: int) -> None:
         n_p, n_q = inst.n_partnerships, inst.n_requests

@@ -16,9 +16,11 @@ import time
 
 import numpy as np
 
+from peermatch.matching.branch import BranchAndBound
 from peermatch.matching.explain import outcomes
-from peermatch.matching.flow import Relaxation, relax, skill_scores
+from peermatch.matching.flow import relax, relax_towards_skills, skill_scores, solved
 from peermatch.matching.instance import Instance, build
+from peermatch.matching.lp import lp_bound
 from peermatch.matching.problem import Pair, Problem, Solution
 from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
 from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
@@ -27,13 +29,13 @@ log = logging.getLogger(__name__)
 
 # Beyond this many candidate pairs the whole-problem CP-SAT model is too slow to build and
 # solve within the targets, so repairs stay on neighbourhoods.
-FULL_MODEL_PAIRS = 60_000
+FULL_MODEL_PAIRS = 5_000
 WHOLE_FIRST_PAIRS = 5_000
+# Branch and bound on the flow runs when the problem has at most BRANCH_PAIRS candidate pairs,
+# for at most BRANCH_WORK / pairs nodes (so a regional problem gets about ten, a small one 300).
+BRANCH_PAIRS = 60_000
+BRANCH_WORK = 2_000_000
 SHORTLIST_PER_AGENCY = 6
-# Re-weighted relaxation passes that steer teams towards the skill rule, and the share of the
-# time limit they may use.
-SKILL_PASSES = 8
-SKILL_SHARE = 0.25
 
 
 def solve(
@@ -45,58 +47,13 @@ def solve(
         seats = place_locked(inst)
     except LockedInfeasible as why:
         return _infeasible(inst, started, str(why))
-    relaxation, passes, first_pass = _relax_towards_skills(inst, seats, started, time_limit)
+    relaxation, passes, first_pass = relax_towards_skills(inst, seats, started, time_limit)
     search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
     search.extra["relaxation_passes"] = passes
     search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance, first_pass)
     if search.violating:
         search.repair_skills()
     return search.solution()
-
-
-def _relax_towards_skills(
-    inst: Instance, seats: Seats, started: float, time_limit: float
-) -> tuple[Relaxation, int, float]:
-    """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
-    still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
-    both), so this only moves within the optimal face towards teams that meet the skill rule.
-    Stops when no team breaks the rule, after SKILL_PASSES, or when passes would cost too much
-    of the time limit. Also returns the passes made and when the first one ended: its pairs,
-    less the teams that break the skill rule, are already a solution."""
-    relaxation = relax(inst, seats)
-    one_pass = time.perf_counter() - started
-    boosts: dict[int, np.ndarray] = {}
-    passes = 1
-    for _ in range(SKILL_PASSES):
-        uncovered = _uncovered_skills(inst, seats, relaxation.pairs)
-        if not uncovered or time.perf_counter() - started + one_pass > time_limit * SKILL_SHARE:
-            break
-        for q, lacking in uncovered.items():
-            boosts[q] = boosts.get(q, np.ones(len(seats.missing[q]), dtype=np.int64))
-            boosts[q][lacking] *= 2
-        try:
-            relaxation = relax(inst, seats, boosts=boosts)
-        except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
-            break
-        passes += 1
-    return relaxation, passes, one_pass
-
-
-def _uncovered_skills(
-    inst: Instance, seats: Seats, pairs: list[tuple[int, int]]
-) -> dict[int, np.ndarray]:
-    """Per request whose team breaks the skill rule: which of its missing skills it lacks."""
-    teams: dict[int, list[int]] = {}
-    for q, r in pairs:
-        teams.setdefault(q, []).append(r)
-    uncovered: dict[int, np.ndarray] = {}
-    for q, team in teams.items():
-        if seats.missing[q]:
-            held = np.asarray(inst.has_skills(np.asarray(team), seats.missing[q]).any(axis=0))
-            lacking = ~held
-            if lacking.any():
-                uncovered[q] = lacking
-    return uncovered
 
 
 class _Search:
@@ -107,10 +64,14 @@ class _Search:
         self.weight = objective_weight(inst, seats)
         self.teams: dict[int, list[int]] = {q: [] for q in range(inst.n_requests)}
         self.violating: list[int] = []
-        self.method = "flow"
+        self.method = "flow"  # then "+branch" and "+cpsat" for the repairs used
         self.first_solution: float | None = None
         self.infeasible = False
         self.extra: dict[str, object] = {}
+        # Where the CP-SAT repair looks: a solution to improve (default: the incumbent) and the
+        # requests to re-decide first (default: those whose relaxed teams broke the skill rule).
+        self.context: dict[int, list[int]] | None = None
+        self.hood: list[int] | None = None
 
     # -- state -----------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -121,7 +82,10 @@ class _Search:
         return sorted(self.inst.locked + free)
 
     def objective(self) -> int:
-        pairs = self.pairs()
+        return self._score(self.teams)
+
+    def _score(self, teams: dict[int, list[int]]) -> int:
+        pairs = self.inst.locked + [(q, r) for q, team in teams.items() for r in team]
         return self.weight * len(pairs) - int(np.abs(balance_of(self.inst, pairs)).sum())
 
     def start_from(
@@ -147,9 +111,13 @@ class _Search:
 
     # -- repair ----------------------------------------------------------------------------
     def repair_skills(self) -> None:
-        self.method = "flow+cpsat"
+        if sum(c.size for c in self.seats.candidates) <= BRANCH_PAIRS:
+            self._branch()
+            if self.infeasible or self.objective() >= self.bound:
+                return
+        self.method += "+cpsat"
         rng = random.Random(self.limits.seed)
-        hood_requests = sorted(self.violating)
+        hood_requests = self.hood or sorted(self.violating)
         per_agency = SHORTLIST_PER_AGENCY
         total = sum(c.size for c in self.seats.candidates)
         rounds = 0
@@ -168,19 +136,64 @@ class _Search:
             per_agency *= 2
         self.extra["repair_rounds"] = rounds
 
+    def _branch(self) -> None:
+        """Exact repair by branch and bound on the relaxation, within a work budget."""
+        self.method = "flow+branch"
+        pairs = max(1, sum(c.size for c in self.seats.candidates))
+        deadline = self.started + self.limits.seconds
+        budget = max(8, BRANCH_WORK // pairs)
+        # A short search first: most problems are settled in a few nodes. Otherwise the LP
+        # bound, then a longer search that may stop as soon as it meets that bound.
+        tree = BranchAndBound(self.inst, self.seats)
+        outcome = tree.run(deadline, budget // 5)
+        if outcome.bound is not None and outcome.best != outcome.bound:
+            outcome = tree.run(deadline, budget, self._lp_target())
+        self.extra["branch_nodes"] = outcome.nodes
+        if outcome.bound is None:
+            self.infeasible = True  # every branch ran out of ways to complete a locked team
+            return
+        self.bound = min(self.bound, self.weight * outcome.bound[0] + outcome.bound[1])
+        if outcome.pairs is not None:
+            self._offer(self._teams_of(outcome.pairs))
+        if outcome.frontier is not None:
+            self.context = self._teams_of(outcome.frontier[0])
+            self.hood = outcome.frontier[1]
+
+    def _lp_target(self) -> tuple[int, int] | None:
+        """Tighten the bound with the skill-aware LP; returns it as a (fill, -imbalance) score."""
+        bound = lp_bound(self.inst, self.seats, self.weight)
+        self.extra["lp_bound"] = bound is not None and bound < self.bound
+        if bound is None:
+            return None
+        self.bound = min(self.bound, bound)
+        filled = (self.bound + self.weight - 1) // self.weight
+        return filled, self.bound - self.weight * filled
+
+    def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
+        teams: dict[int, list[int]] = {q: [] for q in range(self.inst.n_requests)}
+        for q, r in pairs:
+            teams[q].append(r)
+        return teams
+
+    def _offer(self, teams: dict[int, list[int]]) -> None:
+        """Keep ``teams`` (a valid solution) if it beats the incumbent."""
+        if self.first_solution is None or self._score(teams) > self.objective():
+            self.teams = {q: list(team) for q, team in teams.items()}
+            if self.first_solution is None:
+                self.first_solution = self.elapsed()
+
     def _run(self, hood: Neighbourhood, whole: bool) -> bool:
         """One CP-SAT repair; returns whether another round could still help."""
         limits = Limits(self.limits.seconds - self.elapsed(), self.limits.workers, self.limits.seed)
-        result = repair(self.inst, self.seats, self.teams, hood, self.bound, limits)
+        context = self.context or self.teams
+        result = repair(self.inst, self.seats, context, hood, self.bound, limits)
         if result.status == "infeasible" and whole:
             self.infeasible = True  # the cut is valid, so the whole problem has no solution
             return False
-        if result.objective is not None and (
-            result.objective > self.objective() or self.first_solution is None
-        ):
-            self.teams.update(result.teams)
-            if self.first_solution is None:
-                self.first_solution = self.elapsed()
+        if result.objective is not None:
+            context = {**context, **result.teams}
+            self._offer(context)
+            self.context = context
         if whole and result.status in ("optimal", "feasible"):
             self.bound = min(self.bound, result.bound)  # the whole problem: a global bound
         return not (whole and result.status == "optimal")
@@ -257,7 +270,7 @@ class _Search:
             return bound_filled, max(0, w * bound_filled - self.bound)
         # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
         # only the imbalance of the relaxation that ignores fill bounds it.
-        return bound_filled, relax(self.inst, self.seats, reward_fill=False).imbalance
+        return bound_filled, solved(relax(self.inst, self.seats, reward_fill=False)).imbalance
 
 
 def _infeasible(inst: Instance, started: float, why: str) -> Solution:

@@ -1,0 +1,200 @@
+"""Exact skill repair for problems whose relaxation solves in milliseconds: branch and bound with
+the min-cost flow as the bound.
+
+Take a request q whose team in the relaxation lacks a required skill s. Every solution either
+gives q nobody (possible only without locked members) or has on q a holder of s, from one of at
+most six agencies. So the children of a node are "q closed" and, per agency a with a candidate
+holding s, "q's member of agency a holds s" (the (q, a) seat restricted to holders and forced
+to be filled, a lower bound the flow still solves exactly). Each child is again a relaxation
+whose optimum bounds every solution in it. Nodes are expanded best bound first. Every node also
+yields a solution: its flow less the teams that break the skill rule. The search is over when
+the best open bound is no better than the best solution, which is then proven optimal.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from peermatch.matching.flow import Relaxation, relax
+from peermatch.matching.instance import Instance
+from peermatch.matching.seats import Seats, balance_of
+
+Score = tuple[int, int]  # (filled, -imbalance): larger is better, compared lexicographically
+# (request, agency) -> skills its member of that agency must hold; the seat must be filled.
+Restrictions = tuple[tuple[tuple[int, int], frozenset[int]], ...]
+
+
+@dataclass
+class Outcome:
+    pairs: list[tuple[int, int]] | None  # free pairs of the best solution (locked ones apart)
+    best: Score | None
+    bound: Score | None  # proven: no solution scores more; None when no solution exists
+    nodes: int
+    # The most promising open node when the budget ran out: its flow less the teams that break
+    # the skill rule, and those requests (a good place to look for better solutions).
+    frontier: tuple[list[tuple[int, int]], list[int]] | None = None
+
+
+@dataclass
+class _Node:
+    restrictions: Restrictions
+    closed: frozenset[int]
+    seats: Seats
+    relaxation: Relaxation
+
+    @property
+    def score(self) -> Score:
+        return (self.relaxation.filled, -self.relaxation.imbalance)
+
+
+class BranchAndBound:
+    """A search that can be resumed with a larger budget or a newly known bound."""
+
+    def __init__(self, inst: Instance, seats: Seats) -> None:
+        self.search = _Search(inst, seats)
+        self.inst = inst
+        root = self.search.evaluate((), frozenset())
+        self.infeasible = root is None
+        if root is not None:
+            self.search.push(root)
+
+    def run(self, deadline: float, max_nodes: int, target: Score | None = None) -> Outcome:
+        """Stops at the deadline, after ``max_nodes`` relaxations in all (a budget that, unlike
+        time, keeps the result reproducible), or on a solution scoring ``target``."""
+        search = self.search
+        if self.infeasible:
+            return Outcome(pairs=None, best=None, bound=None, nodes=search.nodes)
+        while search.open and time.perf_counter() < deadline and search.nodes < max_nodes:
+            if target is not None and search.best is not None and search.best >= target:
+                return Outcome(search.pairs, search.best, search.best, search.nodes)
+            node = search.pop()
+            if search.best is not None and node.score <= search.best:
+                search.open.clear()  # best bound first: nothing left can beat the incumbent
+                break
+            search.expand(node)
+        return self._outcome()
+
+    def _outcome(self) -> Outcome:
+        search = self.search
+        bound = search.best
+        frontier = None
+        if search.open:  # stopped by the budget: the best open node bounds what is left
+            top = search.open[0][3]
+            bound = top.score if bound is None else max(bound, top.score)
+            breaking = _breaking(self.inst, top.seats, top.relaxation)
+            kept = [(q, r) for q, r in top.relaxation.pairs if q not in breaking]
+            frontier = (kept, sorted(breaking))
+        return Outcome(search.pairs, search.best, bound, search.nodes, frontier)
+
+
+class _Search:
+    def __init__(self, inst: Instance, seats: Seats) -> None:
+        self.inst, self.seats = inst, seats
+        self.open: list[tuple[int, int, int, _Node]] = []
+        self.seen: set[tuple[Restrictions, frozenset[int]]] = set()
+        self.best: Score | None = None
+        self.pairs: list[tuple[int, int]] | None = None
+        self.nodes = 0
+
+    def push(self, node: _Node) -> None:
+        filled, minus_imbalance = node.score
+        heapq.heappush(self.open, (-filled, -minus_imbalance, self.nodes, node))
+
+    def pop(self) -> _Node:
+        return heapq.heappop(self.open)[3]
+
+    def evaluate(self, restrictions: Restrictions, closed: frozenset[int]) -> _Node | None:
+        """The node's relaxation (None when the node holds no solution); records the solution
+        the node yields."""
+        self.nodes += 1
+        seats = _restricted(self.inst, self.seats, restrictions, closed)
+        forced = frozenset(seat for seat, _ in restrictions)
+        relaxation = relax(self.inst, seats, forced=forced)
+        if relaxation is None:
+            return None
+        node = _Node(restrictions, closed, seats, relaxation)
+        self._record(relaxation, _breaking(self.inst, seats, relaxation))
+        return node
+
+    def _record(self, relaxation: Relaxation, breaking: dict[int, int]) -> None:
+        if any(self.seats.locked_team[q] for q in breaking):
+            return  # dropping the free members would not mend a locked team
+        kept = [(q, r) for q, r in relaxation.pairs if q not in breaking]
+        pairs = self.inst.locked + kept
+        score = (len(pairs), -int(np.abs(balance_of(self.inst, pairs)).sum()))
+        if self.best is None or score > self.best:
+            self.best, self.pairs = score, kept
+
+    def expand(self, node: _Node) -> None:
+        breaking = _breaking(self.inst, node.seats, node.relaxation)
+        if not breaking:
+            return  # a solution: already recorded when evaluated
+        q, skill = self._most_constrained(node, breaking)
+        for restrictions, closed in self._children(node, q, skill):
+            key = (restrictions, closed)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            child = self.evaluate(restrictions, closed)
+            if child is not None and (self.best is None or child.score > self.best):
+                self.push(child)
+
+    def _children(
+        self, node: _Node, q: int, skill: int
+    ) -> list[tuple[Restrictions, frozenset[int]]]:
+        pool = node.seats.candidates[q]
+        holders = pool[self.inst.skills[pool, skill]] if pool.size else pool
+        current = dict(node.restrictions)
+        children = []
+        for agency in np.unique(self.inst.reviewer_agency[holders]).tolist():
+            seat = (q, int(agency))
+            needs = current.get(seat, frozenset()) | {skill}
+            children.append((tuple(sorted({**current, seat: needs}.items())), node.closed))
+        if not self.seats.locked_team[q] and not any(s[0] == q for s in current):
+            children.append((node.restrictions, node.closed | {q}))
+        return children
+
+    def _most_constrained(self, node: _Node, breaking: dict[int, int]) -> tuple[int, int]:
+        """The offending request whose lacking skill has the fewest candidate holders."""
+        options = []
+        for q, skill in breaking.items():
+            pool = node.seats.candidates[q]
+            options.append((int(self.inst.skills[pool, skill].sum()) if pool.size else 0, q))
+        _, q = min(options)
+        return q, breaking[q]
+
+
+def _restricted(
+    inst: Instance, seats: Seats, restrictions: Restrictions, closed: frozenset[int]
+) -> Seats:
+    candidates = list(seats.candidates)
+    for q in closed:
+        candidates[q] = candidates[q][:0]
+    for (q, agency), needs in restrictions:
+        pool = candidates[q]
+        holds = inst.skills[pool][:, sorted(needs)].all(axis=1)
+        candidates[q] = pool[(inst.reviewer_agency[pool] != agency) | holds]
+    return replace(seats, candidates=candidates)
+
+
+def _breaking(inst: Instance, seats: Seats, relaxation: Relaxation) -> dict[int, int]:
+    """Requests whose team (locked and free members) lacks a required skill, with the first
+    skill it lacks."""
+    free: dict[int, list[int]] = {}
+    for q, r in relaxation.pairs:
+        free.setdefault(q, []).append(r)
+    breaking = {}
+    for q in range(inst.n_requests):
+        missing = seats.missing[q]
+        members = free.get(q, [])
+        if not missing or not (members or seats.locked_team[q]):
+            continue
+        held = np.asarray(inst.skills[members][:, list(missing)].any(axis=0))
+        lacking = [s for k, s in enumerate(missing) if not held[k]]
+        if lacking:
+            breaking[q] = lacking[0]
+    return breaking
