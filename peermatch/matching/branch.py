@@ -24,8 +24,10 @@ from peermatch.matching.instance import Instance
 from peermatch.matching.seats import Seats, balance_of
 
 Score = tuple[int, int]  # (filled, -imbalance): larger is better, compared lexicographically
-# (request, agency) -> skills its member of that agency must hold; the seat must be filled.
-Restrictions = tuple[tuple[tuple[int, int], frozenset[int]], ...]
+# (request, agency) -> (skills its member of that agency must hold, so the seat must be filled;
+# skills that member must not hold).
+Rule = tuple[frozenset[int], frozenset[int]]
+Restrictions = tuple[tuple[tuple[int, int], Rule], ...]
 
 
 @dataclass
@@ -112,7 +114,7 @@ class _Search:
         the node yields."""
         self.nodes += 1
         seats = _restricted(self.inst, self.seats, restrictions, closed)
-        forced = frozenset(seat for seat, _ in restrictions)
+        forced = frozenset(seat for seat, (needs, _) in restrictions if needs)
         relaxation = relax(self.inst, seats, forced=forced)
         if relaxation is None:
             return None
@@ -148,13 +150,19 @@ class _Search:
     ) -> list[tuple[Restrictions, frozenset[int]]]:
         pool = node.seats.candidates[q]
         holders = pool[self.inst.skills[pool, skill]] if pool.size else pool
-        current = dict(node.restrictions)
+        rules = dict(node.restrictions)
+        none: Rule = (frozenset(), frozenset())
         children = []
+        # Disjoint children: the i-th agency's member holds the skill, and the members of the
+        # agencies before it (if any) do not. Together they cover every team holding it once.
         for agency in np.unique(self.inst.reviewer_agency[holders]).tolist():
             seat = (q, int(agency))
-            needs = current.get(seat, frozenset()) | {skill}
-            children.append((tuple(sorted({**current, seat: needs}.items())), node.closed))
-        if not self.seats.locked_team[q] and not any(s[0] == q for s in current):
+            needs, forbids = rules.get(seat, none)
+            child = {**rules, seat: (needs | {skill}, forbids)}
+            children.append((tuple(sorted(child.items())), node.closed))
+            rules[seat] = (needs, forbids | {skill})
+        forced_here = any(s[0] == q and needs for s, (needs, _) in node.restrictions)
+        if not self.seats.locked_team[q] and not forced_here:
             children.append((node.restrictions, node.closed | {q}))
         return children
 
@@ -174,10 +182,11 @@ def _restricted(
     candidates = list(seats.candidates)
     for q in closed:
         candidates[q] = candidates[q][:0]
-    for (q, agency), needs in restrictions:
+    for (q, agency), (needs, forbids) in restrictions:
         pool = candidates[q]
-        holds = inst.skills[pool][:, sorted(needs)].all(axis=1)
-        candidates[q] = pool[(inst.reviewer_agency[pool] != agency) | holds]
+        fits = inst.skills[pool][:, sorted(needs)].all(axis=1)
+        fits &= ~inst.skills[pool][:, sorted(forbids)].any(axis=1)
+        candidates[q] = pool[(inst.reviewer_agency[pool] != agency) | fits]
     return replace(seats, candidates=candidates)
 
 

@@ -35,6 +35,7 @@ WHOLE_FIRST_PAIRS = 5_000
 # for at most BRANCH_WORK / pairs nodes (so a regional problem gets about ten, a small one 300).
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
+FIRST_BRANCH_NODES = 20  # before the LP bound is computed
 SHORTLIST_PER_AGENCY = 6
 
 
@@ -145,7 +146,7 @@ class _Search:
         # A short search first: most problems are settled in a few nodes. Otherwise the LP
         # bound, then a longer search that may stop as soon as it meets that bound.
         tree = BranchAndBound(self.inst, self.seats)
-        outcome = tree.run(deadline, budget // 5)
+        outcome = tree.run(deadline, min(budget // 5, FIRST_BRANCH_NODES))
         if outcome.bound is not None and outcome.best != outcome.bound:
             outcome = tree.run(deadline, budget, self._lp_target())
         self.extra["branch_nodes"] = outcome.nodes
