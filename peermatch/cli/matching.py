@@ -8,10 +8,10 @@ Never a traceback: the user of these commands is a coordinator, not a developer.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
+from peermatch.cli.errors import Failure, InputError, OneLineCommand
 from peermatch.matching.io import (
     ProblemError,
     dump_problem,
@@ -20,37 +20,7 @@ from peermatch.matching.io import (
     load_solution,
 )
 
-EXIT_INPUT = 2
-EXIT_FAILURE = 1
 MAX_SEED = 2**31 - 1  # CP-SAT takes a 32-bit random seed
-
-
-class InputError(click.ClickException):
-    """Invalid input: shown as one line on stderr, exit code 2."""
-
-    exit_code = EXIT_INPUT
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-class Failure(click.ClickException):
-    """A well-formed problem without a solution, or a solver failure: exit code 1."""
-
-    exit_code = EXIT_FAILURE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-class OneLineCommand(click.Command):
-    """Reports a bad option as one line (``Error: …``) instead of click's usage block."""
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise InputError(f"{info_name}: {exc.format_message()}") from None
 
 
 def register(main: click.Group) -> None:

@@ -10,73 +10,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from peermatch import accounts, demo, registry, reviewer_csv
+from peermatch.cli.errors import Failure, InputError, OneLineGroup
 from peermatch.db import make_engine, session_scope, upgrade
 from peermatch.errors import DomainError, ValidationFailed
 from peermatch.models import Partnership, Region, Role
 from peermatch.settings import Settings, SettingsError, load_settings
 
-EXIT_INPUT = 2
-EXIT_FAILURE = 1
 ACTOR = "cli"
-
-
-class InputError(click.ClickException):
-    """Bad arguments or input: one line on stderr, exit code 2."""
-
-    exit_code = EXIT_INPUT
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-class Failure(click.ClickException):
-    """The database failed: one line on stderr, exit code 1."""
-
-    exit_code = EXIT_FAILURE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-def _one_line(exc: click.UsageError, name: str | None) -> Exception:
-    if isinstance(exc, click.exceptions.NoArgsIsHelpError) and exc.ctx is not None:
-        # A bare group name is a request for help, not a mistake.
-        click.echo(exc.ctx.get_help())
-        return click.exceptions.Exit(0)
-    return InputError(f"{name}: {exc.format_message()}" if name else exc.format_message())
-
-
-class OneLineCommand(click.Command):
-    """A bad option is reported as one line instead of click's usage block."""
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise _one_line(exc, info_name) from None
-
-
-class OneLineGroup(click.Group):
-    command_class = OneLineCommand
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise _one_line(exc, info_name) from None
-
-    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            raise _one_line(exc, ctx.info_name) from None
 
 
 # --- plumbing --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from peermatch.cli.errors import InputError, OneLineCommand
 from peermatch.settings import Settings, SettingsError, load_settings
 
 
@@ -31,7 +32,7 @@ def register(main: click.Group) -> None:
     main.add_command(serve)
 
 
-@click.command()
+@click.command(cls=OneLineCommand)
 @click.option("--host", default=None, help="Interface to listen on (default PEERMATCH_HOST).")
 @click.option(
     "--port",
@@ -45,8 +46,7 @@ def serve(host: str | None, port: int | None) -> None:
         settings = load_settings()
         settings.check()
     except SettingsError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(2) from None
+        raise InputError(str(exc)) from None
 
     import uvicorn
 
