@@ -109,13 +109,18 @@ class _Search:
     def pop(self) -> _Node:
         return heapq.heappop(self.open)[3]
 
-    def evaluate(self, restrictions: Restrictions, closed: frozenset[int]) -> _Node | None:
+    def evaluate(
+        self,
+        restrictions: Restrictions,
+        closed: frozenset[int],
+        boosts: dict[int, np.ndarray] | None = None,
+    ) -> _Node | None:
         """The node's relaxation (None when the node holds no solution); records the solution
         the node yields."""
         self.nodes += 1
         seats = _restricted(self.inst, self.seats, restrictions, closed)
         forced = frozenset(seat for seat, (needs, _) in restrictions if needs)
-        relaxation = relax(self.inst, seats, forced=forced)
+        relaxation = relax(self.inst, seats, forced=forced, boosts=boosts)
         if relaxation is None:
             return None
         node = _Node(restrictions, closed, seats, relaxation)
@@ -207,3 +212,51 @@ def _breaking(inst: Instance, seats: Seats, relaxation: Relaxation) -> dict[int,
         if lacking:
             breaking[q] = lacking[0]
     return breaking
+
+
+def dive(
+    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
+) -> tuple[list[tuple[int, int]] | None, Score | None]:
+    """For problems too large to branch: one descent of the tree without backtracking. Each
+    step forces, for every team still lacking a skill, its seat of the agency with the most
+    candidate holders to a holder, and solves the flow again (exact for the restricted
+    problem). Returns the best solution met (free pairs and score)."""
+    search = _Search(inst, seats)
+    search._record(first, _breaking(inst, seats, first))
+    rules: dict[tuple[int, int], Rule] = {}
+    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
+    relaxation, current = first, seats
+    while time.perf_counter() + step_seconds < deadline:
+        breaking = _breaking(inst, current, relaxation)
+        if not breaking:
+            break
+        for q, skill in breaking.items():
+            seat = _roomiest_seat(inst, seats, rules, q, skill)
+            if seat is not None:
+                needs, forbids = rules.get(seat, (frozenset(), frozenset()))
+                rules[seat] = (needs | {skill}, forbids)
+            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            lacking[seats.missing[q].index(skill)] *= 2
+        node = search.evaluate(tuple(sorted(rules.items())), frozenset(), boosts)
+        if node is None:
+            break  # the forced seats cannot all be filled: keep the best met so far
+        relaxation, current = node.relaxation, node.seats
+    return search.pairs, search.best
+
+
+def _roomiest_seat(
+    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
+) -> tuple[int, int] | None:
+    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
+    already needs (and nothing it forbids); None when no agency has one."""
+    pool = seats.candidates[q]
+    best: tuple[int, int] | None = None
+    most = 0
+    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
+        needs, forbids = rules.get((q, agency), (frozenset(), frozenset()))
+        members = pool[inst.reviewer_agency[pool] == agency]
+        fits = inst.skills[members][:, sorted(needs | {skill})].all(axis=1)
+        fits &= ~inst.skills[members][:, sorted(forbids)].any(axis=1)
+        if int(fits.sum()) > most:
+            best, most = (q, int(agency)), int(fits.sum())
+    return best

@@ -16,9 +16,16 @@ import time
 
 import numpy as np
 
-from peermatch.matching.branch import BranchAndBound
+from peermatch.matching.branch import BranchAndBound, dive
 from peermatch.matching.explain import outcomes
-from peermatch.matching.flow import relax, relax_towards_skills, skill_scores, solved
+from peermatch.matching.flow import (
+    SKILL_PASSES,
+    Relaxation,
+    relax,
+    relax_towards_skills,
+    skill_scores,
+    solved,
+)
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_bound
 from peermatch.matching.problem import Pair, Problem, Solution
@@ -36,6 +43,11 @@ WHOLE_FIRST_PAIRS = 5_000
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 FIRST_BRANCH_NODES = 20  # before the LP bound is computed
+# Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
+# SEARCH_SHARE, leaving the rest for the explanations.
+DIVE_SHARE = 0.6
+SEARCH_SHARE = 0.85
+ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
 SHORTLIST_PER_AGENCY = 6
 
 
@@ -48,7 +60,12 @@ def solve(
         seats = place_locked(inst)
     except LockedInfeasible as why:
         return _infeasible(inst, started, str(why))
-    relaxation, passes, first_pass = relax_towards_skills(inst, seats, started, time_limit)
+    # Large problems skip the steering passes: each costs a full flow, and the dive that
+    # follows forces skills more decisively at the same price per step.
+    large = sum(c.size for c in seats.candidates) > BRANCH_PAIRS
+    relaxation, passes, first_pass = relax_towards_skills(
+        inst, seats, started, time_limit, 0 if large else SKILL_PASSES
+    )
     search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
     search.extra["relaxation_passes"] = passes
     search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance, first_pass)
@@ -94,6 +111,8 @@ class _Search:
     ) -> None:
         for q, r in pairs:
             self.teams[q].append(r)
+        self.relaxation = Relaxation(pairs, filled, imbalance)
+        self.first_pass = first_pass
         self.bound = self.weight * filled - imbalance  # proven: the relaxation's optimum
         log.info("relaxation solved", extra={"relaxation_seconds": self.elapsed()})
         self.violating = [q for q in range(self.inst.n_requests) if self._breaks_skills(q)]
@@ -114,15 +133,17 @@ class _Search:
     def repair_skills(self) -> None:
         if sum(c.size for c in self.seats.candidates) <= BRANCH_PAIRS:
             self._branch()
-            if self.infeasible or self.objective() >= self.bound:
-                return
+        else:
+            self._dive()
+        if self.infeasible or self.objective() >= self.bound:
+            return
         self.method += "+cpsat"
         rng = random.Random(self.limits.seed)
-        hood_requests = self.hood or sorted(self.violating)
+        hood_requests = self.hood or self._dropped() or sorted(self.violating)
         per_agency = SHORTLIST_PER_AGENCY
         total = sum(c.size for c in self.seats.candidates)
         rounds = 0
-        while self.elapsed() < self.limits.seconds and self.objective() < self.bound:
+        while self.elapsed() < self.limits.seconds * SEARCH_SHARE and self.objective() < self.bound:
             rounds += 1
             # Small problems go straight to the whole model: it also proves a bound the
             # relaxation cannot reach. Larger ones try the offending requests alone first.
@@ -137,11 +158,23 @@ class _Search:
             per_agency *= 2
         self.extra["repair_rounds"] = rounds
 
+    def _dropped(self) -> list[int]:
+        """Requests the incumbent staffs less than the relaxation did: where repair pays."""
+        relaxed = self._teams_of(self.relaxation.pairs)
+        return [q for q, team in self.teams.items() if len(team) < len(relaxed[q])]
+
+    def _dive(self) -> None:
+        self.method = "flow+dive"
+        deadline = self.started + self.limits.seconds * DIVE_SHARE
+        pairs, _ = dive(self.inst, self.seats, self.relaxation, deadline, self.first_pass)
+        if pairs is not None:
+            self._offer(self._teams_of(pairs))
+
     def _branch(self) -> None:
         """Exact repair by branch and bound on the relaxation, within a work budget."""
         self.method = "flow+branch"
         pairs = max(1, sum(c.size for c in self.seats.candidates))
-        deadline = self.started + self.limits.seconds
+        deadline = self.started + self.limits.seconds * SEARCH_SHARE
         budget = max(8, BRANCH_WORK // pairs)
         # A short search first: most problems are settled in a few nodes. Otherwise the LP
         # bound, then a longer search that may stop as soon as it meets that bound.
@@ -185,7 +218,12 @@ class _Search:
 
     def _run(self, hood: Neighbourhood, whole: bool) -> bool:
         """One CP-SAT repair; returns whether another round could still help."""
-        limits = Limits(self.limits.seconds - self.elapsed(), self.limits.workers, self.limits.seed)
+        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
+        if not whole:
+            # A neighbourhood's own optimum is rarely the global one, and proving it can take
+            # long: a short round, then a larger neighbourhood.
+            left = min(left, max(1.0, self.limits.seconds * ROUND_SHARE))
+        limits = Limits(left, self.limits.workers, self.limits.seed)
         context = self.context or self.teams
         result = repair(self.inst, self.seats, context, hood, self.bound, limits)
         if result.status == "infeasible" and whole:
