@@ -7,6 +7,7 @@ Never a traceback: the user of these commands is a coordinator, not a developer.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -18,7 +19,9 @@ from peermatch.matching.io import (
     dump_solution,
     load_problem,
     load_solution,
+    solution_to_json,
 )
+from peermatch.matching.problem import Problem, Solution
 
 MAX_SEED = 2**31 - 1  # CP-SAT takes a 32-bit random seed
 
@@ -60,14 +63,20 @@ def _write(path: str | None, text: str) -> None:
 
 
 @click.command(cls=OneLineCommand)
-@click.argument("problem_file", metavar="PROBLEM.json")
-@click.option("--out", "out", metavar="SOLUTION.json", help="Write here instead of stdout.")
+@click.argument("problem_files", metavar="PROBLEM.json...", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out",
+    metavar="SOLUTION.json|DIR",
+    help="Write here instead of stdout; with several problems, a directory that receives "
+    "NAME.solution.json for each.",
+)
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True, max=86_400),
     default=30.0,
     show_default=True,
-    help="Seconds before the solver stops and reports its best solution and bounds.",
+    help="Seconds (per problem) before the solver stops and reports its best solution and bounds.",
 )
 @click.option(
     "--workers",
@@ -77,26 +86,65 @@ def _write(path: str | None, text: str) -> None:
     help="Solver threads; 0 lets the solver choose. With 1 and a fixed seed, reproducible.",
 )
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True)
-def solve(problem_file: str, out: str | None, time_limit: float, workers: int, seed: int) -> None:
-    """Match reviewers to requests: read a peermatch.problem/1 file, write the solution."""
-    try:
-        problem = load_problem(_read(problem_file))
-    except ProblemError as exc:
-        raise InputError(f"{problem_file}: {exc}") from None
-    _check_writable(out)
-    try:
-        from peermatch.matching.solver import solve as run_solver  # heavy: OR-Tools
+def solve(
+    problem_files: tuple[str, ...], out: str | None, time_limit: float, workers: int, seed: int
+) -> None:
+    """Match reviewers to requests: read peermatch.problem/1 files, write their solutions.
 
-        solution = run_solver(problem, time_limit=time_limit, workers=workers, seed=seed)
+    With one problem the solution is printed (or written to --out). With several, each solution
+    is printed as one JSON line, or written to DIR/NAME.solution.json with --out DIR. Every file
+    is checked before any is solved, so a bad one stops the run before anything is written.
+    """
+    problems = [(path, _load(path)) for path in problem_files]
+    targets = _targets(problem_files, out)
+    infeasible = []
+    for (path, problem), target in zip(problems, targets, strict=True):
+        solution = _solve_one(path, problem, time_limit=time_limit, workers=workers, seed=seed)
+        if len(problems) > 1 and target is None:
+            click.echo(json.dumps(solution_to_json(solution), ensure_ascii=False))
+        else:
+            _write(target, dump_solution(solution))
+        if solution.status == "infeasible":
+            reason = solution.extra.get("reason")
+            infeasible.append(
+                f"{path}: the locked pairs cannot be completed into a solution"
+                + (f" ({reason})" if reason else "")
+            )
+    for message in infeasible[:-1]:
+        click.echo(f"Error: {message}", err=True)
+    if infeasible:
+        raise Failure(infeasible[-1])
+
+
+def _load(path: str) -> Problem:
+    try:
+        return load_problem(_read(path))
+    except ProblemError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _targets(problem_files: tuple[str, ...], out: str | None) -> list[str | None]:
+    """Where each solution goes: stdout (None), the --out file, or a file in the --out folder."""
+    if len(problem_files) == 1:
+        _check_writable(out)
+        return [out]
+    if out is None:
+        return [None] * len(problem_files)
+    folder = Path(out)
+    if not folder.is_dir():
+        raise InputError(f"{out}: with several problems, --out must be an existing directory")
+    return [str(folder / f"{Path(path).stem}.solution.json") for path in problem_files]
+
+
+def _solve_one(
+    path: str, problem: Problem, *, time_limit: float, workers: int, seed: int
+) -> Solution:
+    from peermatch.matching.solver import solve as run_solver  # heavy: OR-Tools
+
+    try:
+        return run_solver(problem, time_limit=time_limit, workers=workers, seed=seed)
     except Exception as exc:  # a solver bug must still not show a traceback to a coordinator
-        raise Failure(f"{problem_file}: the solver failed ({type(exc).__name__}: {exc})") from None
-    _write(out, dump_solution(solution))
-    if solution.status == "infeasible":
-        reason = solution.extra.get("reason")
-        detail = f" ({reason})" if reason else ""
-        raise Failure(
-            f"{problem_file}: the locked pairs cannot be completed into a solution{detail}"
-        )
+        raise Failure(f"{path}: the solver failed ({type(exc).__name__}: {exc})") from None
 
 
 @click.command(cls=OneLineCommand)

@@ -210,3 +210,41 @@ def test_impossible_out_path_exits_2_before_solving(tmp_path):
         result = peermatch("solve", str(EXAMPLES[0]), "--out", str(out))
         assert result.returncode == 2
         one_line_error(result)
+
+
+def test_solve_takes_every_shipped_example_at_once_as_json_lines():
+    result = peermatch("solve", *map(str, EXAMPLES), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(EXAMPLES)
+    for example, line in zip(EXAMPLES, lines, strict=True):
+        solution = load_solution(line)
+        assert validate(load_problem(example.read_text()), solution) == []
+
+
+def test_solve_writes_one_file_per_problem_into_an_out_directory(tmp_path):
+    result = peermatch("solve", *map(str, EXAMPLES), "--out", str(tmp_path), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    for example in EXAMPLES:
+        written = tmp_path / f"{example.stem}.solution.json"
+        assert validate(load_problem(example.read_text()), load_solution(written.read_text())) == []
+
+
+def test_several_problems_need_a_directory_for_out(tmp_path):
+    target = tmp_path / "one.json"
+    result = peermatch("solve", *map(str, EXAMPLES[:2]), "--out", str(target))
+    assert result.returncode == 2
+    assert "--out must be an existing directory" in one_line_error(result)
+    assert not target.exists()
+
+
+def test_a_bad_problem_among_several_stops_the_run_before_anything_is_written(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "peermatch.problem/1", "partnerships": 3}')
+    out = tmp_path / "out"
+    out.mkdir()
+    result = peermatch("solve", str(EXAMPLES[0]), str(bad), "--out", str(out))
+    assert result.returncode == 2
+    assert one_line_error(result).startswith(f"Error: {bad}: partnerships")
+    assert list(out.iterdir()) == []
