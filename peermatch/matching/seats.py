@@ -50,6 +50,8 @@ def place_locked(inst: Instance) -> Seats:
         spare[r] -= 1
         free[q] -= 1
         team[q].append(r)
+    if (spare < 0).any() or (free < 0).any():
+        raise LockedInfeasible("locked pairs exceed a capacity or a request's peers")
     seats = Seats(
         spare=spare,
         free=free,

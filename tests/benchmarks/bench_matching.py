@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the national instance")
     parser.add_argument("--size", nargs=3, type=int, metavar=("P", "R", "Q"), action="append")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="run seeds SEED..SEED+N-1")
+    parser.add_argument("--only", choices=list(INSTANCES), action="append", help="these only")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child process: NAME P R Q as JSON
     args = parser.parse_args()
@@ -152,14 +154,33 @@ def main() -> None:
         print(json.dumps(run_one(name, tuple(size), args.seed, args.time_limit)))
         return
     plan = [(f"custom{i}", tuple(s)) for i, s in enumerate(args.size or [])] or [
-        (n, s) for n, s in INSTANCES.items() if not (args.quick and n == "national")
+        (n, s)
+        for n, s in INSTANCES.items()
+        if not (args.quick and n == "national") and (not args.only or n in args.only)
     ]
     print("instance     P      R     Q | solver ... | greedy baseline")
     for name, size in plan:
-        child = [sys.executable, __file__, "--seed", str(args.seed)]
-        child += ["--time-limit", str(args.time_limit), "--one", json.dumps([name, size])]
-        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
-        print(report(json.loads(out.strip().splitlines()[-1])), flush=True)
+        rows = [_child(name, size, seed, args.time_limit) for seed in _seeds(args)]
+        if len(rows) > 1:
+            optimal = sum(r["status"] == "optimal" for r in rows)
+            slowest = max(r["seconds"] for r in rows)
+            median = sorted(r["seconds"] for r in rows)[len(rows) // 2]
+            print(
+                f"{name}: {optimal}/{len(rows)} optimal, median {median:.3f}s, max {slowest:.3f}s"
+            )
+
+
+def _seeds(args: argparse.Namespace) -> range:
+    return range(args.seed, args.seed + args.seeds)
+
+
+def _child(name: str, size: tuple[int, int, int], seed: int, time_limit: float) -> dict:
+    child = [sys.executable, __file__, "--seed", str(seed), "--time-limit", str(time_limit)]
+    child += ["--one", json.dumps([name, size])]
+    out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+    row = json.loads(out.strip().splitlines()[-1])
+    print(f"seed {seed:<3} " + report(row), flush=True)
+    return row
 
 
 if __name__ == "__main__":
