@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -147,6 +148,7 @@ def _check_rows(
 ) -> ImportPreview:
     partnerships = registry.region_partnerships(session, region_id)
     by_code = {p.code.lower(): pid for pid, p in partnerships.items()}
+    unknown = _unknown_code_message(sorted(p.code for p in partnerships.values()))
     existing = _existing_emails(session, [r.get("email", "") for _, r in records])
     preview = ImportPreview()
     first_line: dict[str, int] = {}
@@ -156,7 +158,7 @@ def _check_rows(
                 RowError(line, "", f"has {values['__width__']} values, expected {len(COLUMNS)}")
             )
             continue
-        data, problems = _parse(values, by_code)
+        data, problems = _parse(values, by_code, unknown)
         data = registry.clean_input(data)
         rule_errors = registry.validation_errors(
             session, region_id, data, partnerships=partnerships
@@ -187,13 +189,24 @@ def _existing_emails(session: Session, emails: list[str]) -> set[str]:
     return set(found)
 
 
-def _parse(values: dict[str, str], by_code: dict[str, int]) -> tuple[ReviewerInput, dict[str, str]]:
+def _unknown_code_message(codes: list[str]) -> Callable[[str], str]:
+    listed = ", ".join(codes) if codes else "none yet"
+
+    def message(code: str) -> str:
+        return f"Unknown partnership code {code!r}; the codes in this region are {listed}"
+
+    return message
+
+
+def _parse(
+    values: dict[str, str], by_code: dict[str, int], unknown: Callable[[str], str]
+) -> tuple[ReviewerInput, dict[str, str]]:
     """A ReviewerInput from one row, and the cells that could not be read at all."""
     problems: dict[str, str] = {}
     partnership_id = by_code.get(values["partnership"].lower())
     if partnership_id is None:
         problems["partnership"] = (
-            f"Unknown partnership code {values['partnership']!r}"
+            unknown(values["partnership"])
             if values["partnership"]
             else "Enter the partnership's code"
         )
@@ -202,7 +215,7 @@ def _parse(values: dict[str, str], by_code: dict[str, int]) -> tuple[ReviewerInp
         if code.lower() in by_code:
             conflicts.append(by_code[code.lower()])
         else:
-            problems["conflicts"] = f"Unknown partnership code {code!r}"
+            problems["conflicts"] = unknown(code)
     capacity = _integer(values["capacity"], "capacity", problems, default=1)
     active = _flag(values["active"], problems)
     accredited_on = _date(values["accredited_on"], "accredited_on", problems)

@@ -77,6 +77,17 @@ def test_it_lists_every_bad_row_by_line_and_column(session, region_a, partnershi
     assert "BETA" in next(e.message for e in preview.errors if e.field == "conflicts")
 
 
+def test_an_unknown_partnership_code_names_the_codes_of_the_region(session, region_a, partnerships):
+    content = HEADER + "Ann Archer,ann@example.org,NOPE,police,,rca,2,yes,,,BETA\n"
+    preview = reviewer_csv.preview_import(session, region_a.id, content.encode())
+    messages = {e.field: e.message for e in preview.errors}
+    # Region A has ALPHA and GAMMA; region B's partnership is not offered.
+    assert messages["partnership"] == (
+        "Unknown partnership code 'NOPE'; the codes in this region are ALPHA, GAMMA"
+    )
+    assert messages["conflicts"].startswith("Unknown partnership code 'BETA';")
+
+
 def test_line_numbers_count_quoted_line_breaks(session, region_a, partnerships):
     content = (
         HEADER + '"Ann\nArcher",ann@example.org,ALPHA,police,,,1,,,,\nB,bad,ALPHA,police,,,1,,,,\n'
