@@ -9,7 +9,8 @@ added as a constraint, so CP-SAT stops (proven optimal) the moment it reaches it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -54,10 +55,12 @@ def repair(
 ) -> Repair:
     """Re-decide ``hood``; ``teams`` holds the free members of every request (the hint inside
     the neighbourhood, constants outside). ``cut`` bounds W·fill - imbalance from above."""
+    started = time.perf_counter()
     model = _Model(inst, seats, teams, hood)
     if cut is not None:
         model.model.add(model.objective <= cut)
-    return model.solve(hood, teams, limits)
+    building = time.perf_counter() - started  # counts against the round's time too
+    return model.solve(hood, teams, replace(limits, seconds=limits.seconds - building))
 
 
 class _Model:

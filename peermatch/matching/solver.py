@@ -49,6 +49,9 @@ DIVE_SHARE = 0.6
 SEARCH_SHARE = 0.85
 ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
 SHORTLIST_PER_AGENCY = 6
+# Neighbourhoods grow each round, within these caps (model size drives time and memory).
+MAX_SHORTLIST_PER_AGENCY = 24
+MAX_HOOD_GROWTH = 50
 
 
 def solve(
@@ -155,7 +158,7 @@ class _Search:
             if not self._run(hood, whole):
                 break
             hood_requests = self._grow(hood_requests, rng)
-            per_agency *= 2
+            per_agency = min(2 * per_agency, MAX_SHORTLIST_PER_AGENCY)
         self.extra["repair_rounds"] = rounds
 
     def _dropped(self) -> list[int]:
@@ -239,8 +242,8 @@ class _Search:
 
     def _grow(self, hood_requests: list[int], rng: random.Random) -> list[int]:
         rest = sorted(set(range(self.inst.n_requests)) - set(hood_requests))
-        extra = rng.sample(rest, min(len(rest), max(4, len(hood_requests))))
-        return sorted(hood_requests + extra)
+        grow = min(len(rest), max(4, len(hood_requests)), MAX_HOOD_GROWTH)
+        return sorted(hood_requests + rng.sample(rest, grow))
 
     def _neighbourhood(self, requests: list[int], per_agency: int | None) -> Neighbourhood:
         candidates = {}
@@ -308,7 +311,10 @@ class _Search:
         if filled == bound_filled:
             return bound_filled, max(0, w * bound_filled - self.bound)
         # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
-        # only the imbalance of the relaxation that ignores fill bounds it.
+        # only the imbalance of the relaxation that ignores fill bounds it, if there is time
+        # for one more flow; otherwise 0, the trivial bound.
+        if self.elapsed() + self.first_pass > self.limits.seconds:
+            return bound_filled, 0
         return bound_filled, solved(relax(self.inst, self.seats, reward_fill=False)).imbalance
 
 
