@@ -92,6 +92,7 @@ class _Search:
         # Where the CP-SAT repair looks: a solution to improve (default: the incumbent) and the
         # requests to re-decide first (default: those whose relaxed teams broke the skill rule).
         self.context: dict[int, list[int]] | None = None
+        self.imbalance_floor: int | None = None  # least imbalance of any fill, once computed
         self.hood: list[int] | None = None
 
     # -- state -----------------------------------------------------------------------------
@@ -172,6 +173,10 @@ class _Search:
         pairs, _ = dive(self.inst, self.seats, self.relaxation, deadline, self.first_pass)
         if pairs is not None:
             self._offer(self._teams_of(pairs))
+        if self.objective() < self.bound:
+            # Likely to end unproven: the imbalance bound for that case costs one more flow,
+            # which is only sure to fit now.
+            self.imbalance_floor = self._imbalance_floor()
 
     def _branch(self) -> None:
         """Exact repair by branch and bound on the relaxation, within a work budget."""
@@ -313,9 +318,12 @@ class _Search:
         # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
         # only the imbalance of the relaxation that ignores fill bounds it, if there is time
         # for one more flow; otherwise 0, the trivial bound.
-        if self.elapsed() + self.first_pass > self.limits.seconds:
-            return bound_filled, 0
-        return bound_filled, solved(relax(self.inst, self.seats, reward_fill=False)).imbalance
+        if self.imbalance_floor is None and self.elapsed() + self.first_pass < self.limits.seconds:
+            self.imbalance_floor = self._imbalance_floor()
+        return bound_filled, self.imbalance_floor or 0
+
+    def _imbalance_floor(self) -> int:
+        return solved(relax(self.inst, self.seats, reward_fill=False)).imbalance
 
 
 def _infeasible(inst: Instance, started: float, why: str) -> Solution:
