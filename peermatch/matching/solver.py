@@ -3,9 +3,10 @@
 1. Place the locked pairs; refuse (status infeasible) when their teams can never get a skill.
 2. Solve the relaxation without the skill rule as a min-cost flow: exact, fast, and a proven
    bound on both objectives. If its teams satisfy the skill rule, it is optimal: done.
-3. Otherwise repair with CP-SAT on growing neighbourhoods of the offending requests (the whole
-   problem when it is small enough), bounded by the relaxation so a repair that reaches the bound
-   is proven optimal.
+3. Otherwise repair: branch and bound on the flow with a skill-aware LP bound (problems up to
+   regional size) or a dive forcing skill holders onto the offending teams (larger ones), then
+   CP-SAT on neighbourhoods (or on the whole of a small problem). Every step is bounded by the
+   best proven bound, so a solution that reaches it is proven optimal.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_
 
 log = logging.getLogger(__name__)
 
-# Beyond this many candidate pairs the whole-problem CP-SAT model is too slow to build and
-# solve within the targets, so repairs stay on neighbourhoods.
+# Up to this many candidate pairs CP-SAT gets the whole problem; beyond, the model is too slow
+# even to presolve within the targets, so repairs stay on neighbourhoods.
 FULL_MODEL_PAIRS = 5_000
-WHOLE_FIRST_PAIRS = 5_000
 # Branch and bound on the flow runs when the problem has at most BRANCH_PAIRS candidate pairs,
-# for at most BRANCH_WORK / pairs nodes (so a regional problem gets about ten, a small one 300).
+# for at most BRANCH_WORK / pairs nodes (a regional problem gets about 70, a small one 2,000).
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 FIRST_BRANCH_NODES = 20  # before the LP bound is computed
@@ -149,12 +149,12 @@ class _Search:
         rounds = 0
         while self.elapsed() < self.limits.seconds * SEARCH_SHARE and self.objective() < self.bound:
             rounds += 1
-            # Small problems go straight to the whole model: it also proves a bound the
-            # relaxation cannot reach. Larger ones try the offending requests alone first.
-            whole = total <= FULL_MODEL_PAIRS and (rounds > 1 or total <= WHOLE_FIRST_PAIRS)
+            # Small problems get the whole model: it also proves a bound the relaxation cannot
+            # reach. Larger ones get neighbourhoods, growing each round.
+            whole = total <= FULL_MODEL_PAIRS
             hood = self._neighbourhood(
                 list(range(self.inst.n_requests)) if whole else hood_requests,
-                None if whole or total <= FULL_MODEL_PAIRS else per_agency,
+                None if whole else per_agency,
             )
             if not self._run(hood, whole):
                 break
