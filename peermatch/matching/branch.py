@@ -88,7 +88,9 @@ class BranchAndBound:
             top = search.open[0][3]
             bound = top.score if bound is None else max(bound, top.score)
             breaking = _breaking(self.inst, top.seats, top.relaxation)
-            kept = [(q, r) for q, r in top.relaxation.pairs if q not in breaking]
+            kept = mend(self.inst, self.search.seats, top.relaxation.pairs, breaking)
+            if kept is None:
+                kept = [(q, r) for q, r in top.relaxation.pairs if q not in breaking]
             frontier = (kept, sorted(breaking))
         return Outcome(search.pairs, search.best, bound, search.nodes, frontier)
 
