@@ -14,6 +14,8 @@ import json
 import random
 from pathlib import Path
 
+from peermatch.reviewer_csv import COLUMNS
+
 HERE = Path(__file__).resolve().parent
 rng = random.Random(20261127)
 
@@ -237,21 +239,7 @@ def main() -> None:
         )
         with (HERE / f"reviewers-{region['code']}.csv").open("w", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(
-                [
-                    "name",
-                    "email",
-                    "partnership",
-                    "agency",
-                    "job_role",
-                    "skills",
-                    "capacity",
-                    "active",
-                    "accredited_on",
-                    "unavailable",
-                    "conflicts",
-                ]
-            )
+            writer.writerow(COLUMNS)
             writer.writerows(_reviewers(region, codes, used))
         requests += _requests(region, codes)
     (HERE / "regions.json").write_text(json.dumps(regions, indent=2) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from litestar import Request
@@ -172,19 +172,8 @@ def field_errors(form: ReviewerForm, errors: dict[str, str]) -> dict[str, str]:
 
 
 # The order fields appear on the reviewer form, so the error summary reads top to bottom.
-FIELD_ORDER = [
-    "name",
-    "email",
-    "partnership_id",
-    "agency",
-    "job_role",
-    "skills",
-    "capacity",
-    "active",
-    "accredited_on",
-    "unavailable",
-    "conflict_partnership_ids",
-]
+# Error summary order follows the form, which follows ReviewerInput.
+FIELD_ORDER = [f.name for f in fields(ReviewerInput)]
 ANCHORS = {"unavailable": "unavailable-0-from", "active": "active"}
 
 
