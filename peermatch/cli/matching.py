@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from peermatch.cli.errors import Failure, InputError, OneLineCommand
+from peermatch.cli.files import check_writable, read_text, write_output
 from peermatch.matching.io import (
     ProblemError,
     dump_problem,
@@ -30,36 +31,6 @@ def register(main: click.Group) -> None:
     main.add_command(solve)
     main.add_command(generate)
     main.add_command(check)
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _check_writable(path: str | None) -> None:
-    """Refuse an impossible ``--out`` before spending the solver's time (exit 2)."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{path}: is a directory")
-    if not target.parent.is_dir():
-        raise InputError(f"{path}: no such directory {str(target.parent)!r}")
-
-
-def _write(path: str | None, text: str) -> None:
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise Failure(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 @click.command(cls=OneLineCommand)
@@ -103,7 +74,7 @@ def solve(
         if len(problems) > 1 and target is None:
             click.echo(json.dumps(solution_to_json(solution), ensure_ascii=False))
         else:
-            _write(target, dump_solution(solution))
+            write_output(target, dump_solution(solution))
         if solution.status == "infeasible":
             reason = solution.extra.get("reason")
             infeasible.append(
@@ -118,7 +89,7 @@ def solve(
 
 def _load(path: str) -> Problem:
     try:
-        return load_problem(_read(path))
+        return load_problem(read_text(path))
     except ProblemError as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -126,7 +97,7 @@ def _load(path: str) -> Problem:
 def _targets(problem_files: tuple[str, ...], out: str | None) -> list[str | None]:
     """Where each solution goes: stdout (None), the --out file, or a file in the --out folder."""
     if len(problem_files) == 1:
-        _check_writable(out)
+        check_writable(out)
         return [out]
     if out is None:
         return [None] * len(problem_files)
@@ -167,12 +138,12 @@ def generate(
     """Write a synthetic peermatch.problem/1 instance (deterministic for given arguments)."""
     from peermatch.matching.generate import generate as make_problem
 
-    _check_writable(out)
+    check_writable(out)
 
     problem = make_problem(
         partnerships, reviewers, requests, seed, locked=locked, excluded=excluded
     )
-    _write(out, dump_problem(problem))
+    write_output(out, dump_problem(problem))
 
 
 @click.command(cls=OneLineCommand)
@@ -183,11 +154,11 @@ def check(problem_file: str, solution_file: str) -> None:
     from peermatch.matching.validate import validate
 
     try:
-        problem = load_problem(_read(problem_file))
+        problem = load_problem(read_text(problem_file))
     except ProblemError as exc:
         raise InputError(f"{problem_file}: {exc}") from None
     try:
-        solution = load_solution(_read(solution_file))
+        solution = load_solution(read_text(solution_file))
     except ProblemError as exc:
         raise InputError(f"{solution_file}: {exc}") from None
     violations = validate(problem, solution)

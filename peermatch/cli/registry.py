@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +16,7 @@ from sqlmodel import Session, select
 
 from peermatch import accounts, demo, registry, reviewer_csv
 from peermatch.cli.errors import Failure, InputError, OneLineGroup
+from peermatch.cli.files import check_writable, read_bytes, write_output
 from peermatch.db import make_engine, session_scope, upgrade
 from peermatch.errors import DomainError, ValidationFailed
 from peermatch.models import Partnership, Region, Role
@@ -75,13 +75,6 @@ def _partnership(session: Session, code: str, region_code: str | None) -> Partne
     if len(found) > 1:
         raise InputError(f"several regions have a partnership {code.strip()!r}; add --region")
     return found[0]
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -195,7 +188,7 @@ def reviewers() -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file and write nothing.")
 def reviewers_import(path: str, region_code: str, dry_run: bool) -> None:
     """Add every reviewer in FILE.csv, or none if any row is wrong."""
-    content = _read_bytes(path)
+    content = read_bytes(path)
     with _database() as session:
         region_id = _region(session, region_code).id or 0
         preview = reviewer_csv.preview_import(session, region_id, content)
@@ -224,16 +217,11 @@ def _report(path: str, preview: reviewer_csv.ImportPreview) -> None:
 @click.option("--out", "out", metavar="FILE.csv", help="Write here instead of stdout.")
 def reviewers_export(region_code: str, out: str | None) -> None:
     """Write the region's reviewers as CSV (the import's columns)."""
+    check_writable(out)
     with _database() as session:
         region_id = _region(session, region_code).id or 0
         text = reviewer_csv.export_reviewers(session, region_id, actor=ACTOR)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    write_output(out, text)
 
 
 def register(main: click.Group) -> None:

@@ -177,3 +177,15 @@ def test_reviewers_commands_refuse_unknown_regions_files_and_subcommands(run, re
     _failed_cleanly(run("reviewers", "export", "--region", "nowhere"))
     _failed_cleanly(run("reviewers", "frobnicate"))
     _failed_cleanly(run("reviewers", "import"))
+
+
+def test_reviewers_export_refuses_an_impossible_out_before_exporting(
+    run, session, partnership_a, tmp_path
+):
+    missing = tmp_path / "no-such-folder" / "out.csv"
+    result = run("reviewers", "export", "--region", "north-a", "--out", str(missing))
+    assert "no such directory" in _failed_cleanly(result)
+    # Nothing left the service, so nothing is audited.
+    assert (
+        session.exec(select(AuditEvent).where(AuditEvent.action == "reviewer.export")).all() == []
+    )
