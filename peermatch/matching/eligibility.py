@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peermatch.matching.problem import Pair, Problem, Request, Reviewer
+from peermatch.matching.problem import Pair, Request, Reviewer
 
 
 def ineligibility(reviewer: Reviewer, request: Request, excluded: frozenset[Pair]) -> str | None:
@@ -22,11 +22,3 @@ def ineligibility(reviewer: Reviewer, request: Request, excluded: frozenset[Pair
     if Pair(request.id, reviewer.id) in excluded:
         return "excluded"
     return None
-
-
-def eligible(reviewer: Reviewer, request: Request, excluded: frozenset[Pair] = frozenset()) -> bool:
-    return ineligibility(reviewer, request, excluded) is None
-
-
-def excluded_set(problem: Problem) -> frozenset[Pair]:
-    return frozenset(problem.excluded)
