@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import JSON, Field, SQLModel
 
@@ -36,6 +37,41 @@ class RequestStatus(StrEnum):
     staffed = "staffed"
     completed = "completed"
     cancelled = "cancelled"
+
+
+class RequestSource(StrEnum):
+    coordinator = "coordinator"
+    api = "api"
+    seed = "seed"
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    optimal = "optimal"
+    feasible = "feasible"
+    infeasible = "infeasible"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class AssignmentStatus(StrEnum):
+    invited = "invited"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+class PairDecisionKind(StrEnum):
+    locked = "locked"
+    excluded = "excluded"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    dead = "dead"
 
 
 # Named constraints, so that later migrations can alter them (SQLite's batch mode needs names).
@@ -82,6 +118,10 @@ class Reviewer(SQLModel, table=True):
     capacity: int = 1  # maximum concurrent reviews
     active: bool = True
     accredited_on: dt.date | None = None  # training/accreditation date
+    # Peer reviews completed before PeerMatch (or elsewhere), and the end date of the last one;
+    # reviews completed through PeerMatch are counted from their assignments on top of this.
+    prior_reviews: int = 0
+    last_review_on: dt.date | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -120,6 +160,15 @@ class ReviewRequest(SQLModel, table=True):
     window_end: dt.date
     notified_on: dt.date | None = None
     statutory_deadline: dt.date | None = None
+    # True when a coordinator typed the deadline instead of taking the computed one.
+    deadline_overridden: bool = False
+    needs_experienced: bool = False
+    source: RequestSource = Field(
+        default=RequestSource.coordinator,
+        sa_column=Column(_enum(RequestSource), nullable=False, server_default="coordinator"),
+    )
+    # A coordinator may pause automatic re-matching of this request's declined seats.
+    rematch_paused: bool = False
     status: RequestStatus = Field(
         default=RequestStatus.draft, sa_column=Column(_enum(RequestStatus), nullable=False)
     )
@@ -155,6 +204,7 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=128)  # sha256 of the secret part; the key is shown once
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     revoked_at: NaiveDatetime | None = None
+    expires_at: NaiveDatetime | None = None
     last_used_at: NaiveDatetime | None = None
 
 
@@ -179,3 +229,142 @@ class WebSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     last_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+# --- Issue 6-9 tables: requests lifecycle, matching runs, invitations, outbox, ledger, API ------
+#
+# Added together (migration 0002) so that the features built on them can land in any order.
+
+
+class MatchRun(SQLModel, table=True):
+    """One solve of a region's open requests: its inputs, outputs and who asked for it.
+
+    ``active_region_id`` equals ``region_id`` while the run is queued or running and is NULL
+    otherwise; its unique constraint is what lets only one run per region be under way, on
+    SQLite and PostgreSQL alike (NULLs never clash)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    active_region_id: int | None = Field(
+        default=None, sa_column=Column(Integer, unique=True, nullable=True)
+    )
+    started_by: str = Field(max_length=120)  # audit actor: "user:12", "cli", "system"
+    started_at: NaiveDatetime = Field(default_factory=utcnow)
+    finished_at: NaiveDatetime | None = None
+    status: RunStatus = Field(
+        default=RunStatus.queued, sa_column=Column(_enum(RunStatus), nullable=False)
+    )
+    time_limit: float = 30.0
+    problem: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    solution: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    seats: int = 0  # seats asked for across the run's requests
+    filled: int | None = None
+    imbalance: int | None = None
+    seconds: float | None = None
+    error: str | None = Field(default=None, max_length=500)  # plain words, no personal data
+    approved_at: NaiveDatetime | None = None
+    approved_by: str | None = Field(default=None, max_length=120)
+    # Why the run was started: "coordinator", "rematch" (a decline or expiry), "cli".
+    purpose: str = Field(default="coordinator", max_length=20)
+
+
+class PairDecision(SQLModel, table=True):
+    """A coordinator's lock or exclusion of one reviewer on one request; every later run of the
+    region honours it until it is removed."""
+
+    request_id: int = Field(foreign_key="reviewrequest.id", primary_key=True, ondelete="CASCADE")
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True, ondelete="CASCADE")
+    kind: PairDecisionKind = Field(sa_column=Column(_enum(PairDecisionKind), nullable=False))
+    decided_by: str = Field(max_length=120)
+    decided_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """A reviewer placed on a request: invited on approval (or re-match), then accepted,
+    declined, expired or withdrawn. Declined and expired pairs are never proposed again."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="reviewrequest.id", index=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="matchrun.id", index=True)
+    status: AssignmentStatus = Field(
+        default=AssignmentStatus.invited, sa_column=Column(_enum(AssignmentStatus), nullable=False)
+    )
+    invited_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime | None = None
+    reminded_at: NaiveDatetime | None = None
+    responded_at: NaiveDatetime | None = None
+    # A short reason the reviewer may give when declining (a choice code, not narrative).
+    decline_reason: str | None = Field(default=None, max_length=200)
+    # Single-use answer links: the nonce signed into the link; cleared once used or withdrawn.
+    link_nonce: str | None = Field(default=None, max_length=64)
+    # Calendar invitation: stable UID, SEQUENCE raised on every change.
+    ics_uid: str = Field(default="", max_length=120)
+    ics_sequence: int = 0
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class RequestEvent(SQLModel, table=True):
+    """The timeline a coordinator reads on a request: what happened, in plain words built from
+    ``kind`` and ``detail`` (ids and codes only, names are joined in when shown)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="reviewrequest.id", index=True, ondelete="CASCADE")
+    at: NaiveDatetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=120)
+    kind: str = Field(max_length=40)  # "submitted", "invited", "declined", "rematched", ...
+    reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email written in the same transaction as the change that causes it; the relay
+    delivers it. ``message_id`` stays the same across retries."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int | None = Field(default=None, foreign_key="region.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    kind: str = Field(max_length=40)  # "invitation", "reminder", "cancellation", ...
+    message_id: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=255)
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str = Field(sa_column=Column(Text, nullable=False))
+    ics: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: OutboxStatus = Field(
+        default=OutboxStatus.pending, sa_column=Column(_enum(OutboxStatus), nullable=False)
+    )
+    attempts: int = 0
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    next_attempt_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    claimed_until: NaiveDatetime | None = None
+    sent_at: NaiveDatetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)  # SMTP code and words only
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One peer lent by ``lender`` to ``receiver`` for a review, written when the peer accepts.
+    A reversal (the request cancelled before the review ran) is an entry with ``amount`` -1."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    lender_partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    receiver_partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    request_id: int = Field(foreign_key="reviewrequest.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
+    lent_on: dt.date
+    amount: int = 1
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a POST with an ``Idempotency-Key``, replayed for repeats."""
+
+    api_key_id: int = Field(foreign_key="apikey.id", primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=255)
+    body_hash: str = Field(max_length=64)
+    status_code: int | None = None  # NULL while the first request is still being handled
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from peermatch import audit
-from peermatch.errors import ValidationFailed
-from peermatch.models import Partnership, RequestStatus, ReviewRequest
+from peermatch.errors import DomainError, ValidationFailed
+from peermatch.models import Partnership, RequestEvent, RequestStatus, ReviewRequest, utcnow
 from peermatch.vocabulary import load as load_vocabulary
 
 MIN_PEERS, MAX_PEERS = 1, 6
@@ -117,3 +117,84 @@ def create_request(
     )
     session.flush()
     return request
+
+
+# --- The lifecycle: draft → submitted → matching → proposed → inviting → staffed → completed ---
+
+_OPEN = {
+    RequestStatus.draft,
+    RequestStatus.submitted,
+    RequestStatus.matching,
+    RequestStatus.proposed,
+    RequestStatus.inviting,
+    RequestStatus.staffed,
+}
+# Every legal move, and nothing else. Cancelling is possible from any open status.
+TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
+    RequestStatus.draft: {RequestStatus.submitted},
+    # Triage may send a submitted request back to its partnership as a draft.
+    RequestStatus.submitted: {RequestStatus.draft, RequestStatus.matching},
+    # A run that fails or is cancelled returns its requests to where matching found them.
+    RequestStatus.matching: {RequestStatus.proposed, RequestStatus.submitted},
+    RequestStatus.proposed: {RequestStatus.matching, RequestStatus.inviting},
+    RequestStatus.inviting: {RequestStatus.staffed},
+    # A staffed request goes back to inviting when an accepted reviewer is withdrawn.
+    RequestStatus.staffed: {RequestStatus.inviting, RequestStatus.completed},
+    RequestStatus.completed: set(),
+    RequestStatus.cancelled: set(),
+}
+for _status in _OPEN:
+    TRANSITIONS[_status].add(RequestStatus.cancelled)
+
+_WHY_NOT: dict[RequestStatus, str] = {
+    RequestStatus.completed: "it is completed, so it can no longer change",
+    RequestStatus.cancelled: "it is cancelled, so it can no longer change",
+}
+
+
+class IllegalTransition(DomainError):
+    """A status change the lifecycle does not allow; the message says why."""
+
+
+def check_transition(request: ReviewRequest, to: RequestStatus) -> None:
+    """Raise IllegalTransition, in words a coordinator understands, unless ``to`` is legal."""
+    current = RequestStatus(request.status)
+    if to in TRANSITIONS[current]:
+        return
+    why = _WHY_NOT.get(current)
+    if why is None:
+        allowed = [s for s in RequestStatus if s in TRANSITIONS[current]]
+        why = f"a {current} request can only become " + " or ".join(str(s) for s in allowed)
+    raise IllegalTransition(f"Request {request.reference} cannot become {to}: {why}", "status")
+
+
+def transition(
+    session: Session,
+    request: ReviewRequest,
+    to: RequestStatus,
+    *,
+    actor: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Move ``request`` to ``to`` if the lifecycle allows it, with an audit event and a line on
+    the request's timeline, in the caller's transaction."""
+    check_transition(request, to)
+    before = request.status
+    request.status = to
+    request.updated_at = utcnow()
+    session.add(request)
+    partnership = session.get(Partnership, request.partnership_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="request.status",
+        entity="reviewrequest",
+        entity_id=request.id,
+        region_id=partnership.region_id if partnership else None,
+        detail={"from": str(before), "to": str(to), **(detail or {})},
+    )
+    assert request.id is not None
+    session.add(
+        RequestEvent(request_id=request.id, actor=actor, kind=str(to), detail=dict(detail or {}))
+    )
+    session.flush()

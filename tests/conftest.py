@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import peermatch.models  # noqa: F401  (registers the tables)
+from peermatch import registry
 from peermatch.accounts import create_user
 from peermatch.db import make_engine
 from peermatch.models import Partnership, Region, User
+from peermatch.registry import ReviewerInput, ReviewerView
 
 PG_URL = os.environ.get("PEERMATCH_TEST_DATABASE_URL")
 
@@ -109,3 +111,23 @@ def bob(session: Session, region_b: Region) -> User:
     )
     session.commit()
     return user
+
+
+@pytest.fixture
+def add_reviewer(session):
+    """Add a reviewer through the registry service, committed, as another coordinator would."""
+
+    def add(partnership, name: str = "Priya Shah", **overrides) -> ReviewerView:
+        email = overrides.pop("email", name.lower().replace(" ", ".") + "@example.org")
+        data = ReviewerInput(
+            name=name,
+            email=email,
+            partnership_id=partnership.id,
+            agency=overrides.pop("agency", "police"),
+            **overrides,
+        )
+        reviewer = registry.create_reviewer(session, partnership.region_id, data, actor="test")
+        session.commit()
+        return reviewer
+
+    return add

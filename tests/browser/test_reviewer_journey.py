@@ -4,6 +4,7 @@ weeks, then find them by availability, with JavaScript on and off."""
 from __future__ import annotations
 
 import pytest
+from axe import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -70,4 +71,20 @@ def test_the_core_flow_works_without_javascript(browser, live_url, alice, partne
     assert "Zara Okoye" not in _filter_available_on(page, live_url, "2027-03-07")
     assert "Zara Okoye" in _filter_available_on(page, live_url, "2027-04-01")
     page.screenshot(path=str(artifacts / "reviewer-journey-no-js.png"), full_page=True)
+    context.close()
+
+
+def test_the_registry_pages_pass_an_automated_wcag_check(
+    browser, live_url, alice, partnership_a, add_reviewer
+):
+    add_reviewer(partnership_a, "Priya Shah")
+    context = browser.new_context(bypass_csp=True, locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, live_url)
+    for path in ["/reviewers", "/reviewers/new", "/reviewers/import", "/partnerships"]:
+        page.goto(f"{live_url}{path}")
+        assert_accessible(page)
+    page.goto(f"{live_url}/reviewers")
+    page.get_by_role("link", name="Priya Shah").click()
+    assert_accessible(page)
     context.close()

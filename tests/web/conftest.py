@@ -11,8 +11,6 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.engine import Engine
 
-from peermatch import registry
-from peermatch.registry import ReviewerInput, ReviewerView
 from peermatch.settings import Settings
 from peermatch.web import create_app
 
@@ -86,23 +84,3 @@ def bob_client(app: Litestar, bob) -> Iterator[TestClient]:
         response = _sign_in(c, bob.email)
         assert response.status_code == 303, response.text
         yield c
-
-
-@pytest.fixture
-def add_reviewer(session):
-    """Add a reviewer through the registry service, committed, as another coordinator would."""
-
-    def add(partnership, name: str = "Priya Shah", **overrides) -> ReviewerView:
-        email = overrides.pop("email", name.lower().replace(" ", ".") + "@example.org")
-        data = ReviewerInput(
-            name=name,
-            email=email,
-            partnership_id=partnership.id,
-            agency=overrides.pop("agency", "police"),
-            **overrides,
-        )
-        reviewer = registry.create_reviewer(session, partnership.region_id, data, actor="test")
-        session.commit()
-        return reviewer
-
-    return add

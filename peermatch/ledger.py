@@ -1,0 +1,158 @@
+"""The reciprocity ledger: peers lent and received between a region's partnerships.
+
+The rules, in one place:
+- an acceptance writes one entry, lender = the reviewer's partnership, receiver = the request's
+  partnership, dated the day of the acceptance; a reviewer on their own partnership's request
+  counts neither way (no entry), as in the matching contract;
+- withdrawing an accepted reviewer, or cancelling a request, reverses its entries with entries of
+  amount -1 (the peer was not, in the end, lent); a completed request keeps them;
+- a partnership's balance is what it carried in (``opening_lent - opening_received``) plus the
+  peers it lent minus the peers it received. Positive: it is owed peers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+
+from peermatch.models import Assignment, LedgerEntry, Partnership, Reviewer, ReviewRequest
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One partnership's exchange over a period, and its balance before and after it."""
+
+    partnership_id: int
+    code: str
+    name: str
+    opening: int  # balance at the start of the period (carried in, plus earlier entries)
+    lent: int  # peers lent during the period (net of reversals)
+    received: int  # peers received during the period (net of reversals)
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.lent - self.received
+
+
+def record_acceptance(
+    session: Session, assignment: Assignment, *, on: dt.date | None = None
+) -> LedgerEntry | None:
+    """The entry an acceptance writes, or None for a reviewer on their own partnership's
+    request. Call it in the transaction that records the acceptance."""
+    reviewer = session.get(Reviewer, assignment.reviewer_id)
+    request = session.get(ReviewRequest, assignment.request_id)
+    assert reviewer is not None and request is not None
+    if reviewer.partnership_id == request.partnership_id:
+        return None
+    receiver = session.get(Partnership, request.partnership_id)
+    assert receiver is not None
+    entry = LedgerEntry(
+        region_id=receiver.region_id,
+        lender_partnership_id=reviewer.partnership_id,
+        receiver_partnership_id=request.partnership_id,
+        request_id=request.id or 0,
+        assignment_id=assignment.id,
+        lent_on=on or dt.date.today(),
+        amount=1,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def reverse_assignment(
+    session: Session, assignment: Assignment, *, on: dt.date | None = None
+) -> list[LedgerEntry]:
+    """Undo what ``assignment`` put in the ledger (nothing if it put nothing, or was undone)."""
+    entries = session.exec(
+        select(LedgerEntry).where(LedgerEntry.assignment_id == assignment.id)
+    ).all()
+    if sum(e.amount for e in entries) <= 0:
+        return []
+    first = entries[0]
+    reversal = LedgerEntry(
+        region_id=first.region_id,
+        lender_partnership_id=first.lender_partnership_id,
+        receiver_partnership_id=first.receiver_partnership_id,
+        request_id=first.request_id,
+        assignment_id=assignment.id,
+        lent_on=on or dt.date.today(),
+        amount=-1,
+    )
+    session.add(reversal)
+    session.flush()
+    return [reversal]
+
+
+def reverse_request(
+    session: Session, request: ReviewRequest, *, on: dt.date | None = None
+) -> list[LedgerEntry]:
+    """Undo every peer lent to ``request`` (it was cancelled)."""
+    assignments = session.exec(select(Assignment).where(Assignment.request_id == request.id)).all()
+    return [e for a in assignments for e in reverse_assignment(session, a, on=on)]
+
+
+def balances(
+    session: Session,
+    region_id: int,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Balance]:
+    """Every partnership of the region, by code: opening balance at ``start``, lent and
+    received from ``start`` to ``end`` inclusive (either may be open)."""
+    partnerships = session.exec(
+        select(Partnership).where(Partnership.region_id == region_id).order_by(Partnership.code)
+    ).all()
+    before = _sums(session, region_id, None, start - dt.timedelta(days=1) if start else None)
+    during = _sums(session, region_id, start, end) if start or end else None
+    result = []
+    for p in partnerships:
+        assert p.id is not None
+        lent_before, received_before = before.get(p.id, (0, 0))
+        if during is None:  # the whole history is "during"; nothing before it but the opening
+            lent, received = lent_before, received_before
+            lent_before = received_before = 0
+        else:
+            lent, received = during.get(p.id, (0, 0))
+        opening = p.opening_lent - p.opening_received + lent_before - received_before
+        result.append(Balance(p.id, p.code, p.name, opening, lent, received))
+    return result
+
+
+def totals(session: Session, region_id: int) -> dict[str, tuple[int, int]]:
+    """Per partnership code, all peers ever lent and received, the carried-in figures
+    included: the ``lent`` and ``received`` of a matching problem."""
+    sums = _sums(session, region_id, None, None)
+    partnerships = session.exec(select(Partnership).where(Partnership.region_id == region_id))
+    result = {}
+    for p in partnerships:
+        assert p.id is not None
+        lent, received = sums.get(p.id, (0, 0))
+        result[p.code] = (p.opening_lent + lent, p.opening_received + received)
+    return result
+
+
+def _sums(
+    session: Session, region_id: int, start: dt.date | None, end: dt.date | None
+) -> dict[int, tuple[int, int]]:
+    """partnership id -> (net lent, net received) over the entries dated within the range."""
+    conditions: list[ColumnElement[bool]] = [col(LedgerEntry.region_id) == region_id]
+    if start is not None:
+        conditions.append(col(LedgerEntry.lent_on) >= start)
+    if end is not None:
+        conditions.append(col(LedgerEntry.lent_on) <= end)
+    result: dict[int, list[int]] = {}
+    for side, column in (
+        (0, col(LedgerEntry.lender_partnership_id)),
+        (1, col(LedgerEntry.receiver_partnership_id)),
+    ):
+        rows = session.exec(
+            select(column, func.sum(LedgerEntry.amount)).where(*conditions).group_by(column)
+        ).all()
+        for partnership_id, amount in rows:
+            result.setdefault(partnership_id, [0, 0])[side] = int(amount or 0)
+    return {k: (v[0], v[1]) for k, v in result.items()}
