@@ -226,7 +226,7 @@ class DateInput:
     @classmethod
     def from_form(cls, form: FormMultiDict, name: str) -> DateInput:
         def part(suffix: str) -> str:
-            return str(form.get(f"{name}-{suffix}") or "")[:20]
+            return str(form.get(f"{name}-{suffix}") or "")[:50]
 
         return cls(day=part("day"), month=part("month"), year=part("year"))
 
