@@ -209,17 +209,20 @@ class NotEditable(DomainError):
     """The request has gone too far in its lifecycle to change its details."""
 
 
+def not_editable_reason(request: ReviewRequest) -> str:
+    return (
+        f"Request {request.reference} cannot be changed: it is {request.status}, and only "
+        "draft or submitted requests can be changed. Cancel it and open a new one instead."
+    )
+
+
 def update_request(
     session: Session, region_id: int, request_id: int, data: RequestInput, *, actor: str
 ) -> ReviewRequest:
     """Change a draft or submitted request; refused, with the reason, once matching has begun."""
     request, _ = _find(session, region_id, request_id)
     if request.status not in EDITABLE:
-        raise NotEditable(
-            f"Request {request.reference} cannot be changed: it is {request.status}, and only "
-            "draft or submitted requests can be changed. Cancel it and open a new one instead.",
-            "status",
-        )
+        raise NotEditable(not_editable_reason(request), "status")
     if errors := validation_errors(session, region_id, data, request_id=request_id):
         raise ValidationFailed(errors)
     before = {f: getattr(request, f) for f in _FIELDS}
@@ -791,17 +794,18 @@ def dashboard(session: Session, region_id: int, today: dt.date) -> Dashboard:
         for r, _ in open_requests
         if r.status == RequestStatus.inviting and seats[r.id or 0].unfilled
     ]
+    soon = sum(1 for d in deadlines if d.working_days_left <= SOON)
     actions = [
-        Action("submitted requests to triage", len(submitted) - len(triaged), _list("submitted")),
-        Action("requests accepted and ready to match", len(triaged), _list("submitted")),
-        Action("proposals to approve", counts[RequestStatus.proposed], _list("proposed")),
-        Action("requests with seats still to fill", len(short), _list("inviting")),
+        _action(len(submitted) - len(triaged), "submitted request", "to triage", "submitted"),
+        _action(len(triaged), "request", "accepted and ready to match", "submitted"),
+        _action(counts[RequestStatus.proposed], "proposal", "to approve", "proposed"),
+        _action(len(short), "request", "with seats still to fill", "inviting"),
         Action(
-            f"statutory deadlines within {SOON} working days or missed",
-            sum(1 for d in deadlines if d.working_days_left <= SOON),
+            f"statutory deadline{'' if soon == 1 else 's'} within {SOON} working days or missed",
+            soon,
             "#deadlines",
         ),
-        Action("drafts not yet submitted", counts[RequestStatus.draft], _list("draft")),
+        _action(counts[RequestStatus.draft], "draft", "not yet submitted", "draft"),
     ]
     return Dashboard(
         today=today,
@@ -812,5 +816,6 @@ def dashboard(session: Session, region_id: int, today: dt.date) -> Dashboard:
     )
 
 
-def _list(status: str) -> str:
-    return f"/requests?status={status}"
+def _action(count: int, noun: str, rest: str, status: str) -> Action:
+    """ "3 submitted requests to triage", linked to the list of those requests."""
+    return Action(f"{noun}{'' if count == 1 else 's'} {rest}", count, f"/requests?status={status}")

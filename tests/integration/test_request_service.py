@@ -160,7 +160,7 @@ def test_accepting_keeps_the_request_submitted_and_a_resubmission_needs_triage_a
     requests.accept(session, region, draft.id, actor="t")  # twice is once
     assert draft.status == RequestStatus.submitted
     assert requests.dashboard(session, region, D(2027, 3, 1)).actions[0].text == (
-        "requests accepted and ready to match"
+        "request accepted and ready to match"
     )
     requests.send_back(session, region, draft.id, "dates", actor="t")
     requests.submit(session, region, draft.id, actor="t")
@@ -278,10 +278,10 @@ def test_the_home_page_numbers_come_from_statuses_assignments_and_deadlines(
     assert [d.working_days_left for d in board.deadlines] == [2, 2]
     texts = {a.text: a.count for a in board.actions}
     assert texts == {
-        "submitted requests to triage": 1,
-        "requests with seats still to fill": 1,
+        "submitted request to triage": 1,
+        "request with seats still to fill": 1,
         "statutory deadlines within 5 working days or missed": 2,
-        "drafts not yet submitted": 1,
+        "draft not yet submitted": 1,
     }
 
 

@@ -151,6 +151,7 @@ def test_an_illegal_move_re_renders_the_page_with_the_reason(
     assert response.status_code == 409
     assert "There is a problem" in response.text
     assert "cannot become submitted: it is cancelled" in response.text
+    assert "only draft or submitted" in alice_client.get(f"{page}/edit").text
     edit = post_form(alice_client, f"{page}/edit", _form(partnership_a), page=page)
     assert edit.status_code == 409
     assert "only draft or submitted requests can be changed" in edit.text
@@ -228,9 +229,9 @@ def test_the_home_page_counts_requests_and_lists_what_needs_doing(
     rid = _request(session).id
     post_form(alice_client, f"/requests/{rid}/submit", {}, page=f"/requests/{rid}")
     home = alice_client.get("/").text
-    assert "1</span> submitted requests to triage" in home
+    assert "1</span> submitted request to triage" in home
     assert "ALPHA-2027-041" in home  # its deadline is among the nearest
     post_form(alice_client, f"/requests/{rid}/accept", {}, page=f"/requests/{rid}")
     home = alice_client.get("/").text
-    assert "1</span> requests accepted and ready to match" in home
-    assert "requests to triage" not in home
+    assert "1</span> request accepted and ready to match" in home
+    assert "to triage" not in home

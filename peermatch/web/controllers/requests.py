@@ -91,6 +91,9 @@ class RequestController(Controller):
     def edit(self, request: Request, db: Db, request_id: RequestId) -> Template:
         me = _me(request)
         found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+        if found.status not in requests.EDITABLE:
+            why = requests.not_editable_reason(found)
+            return _request_page(request, db, request_id, errors={"status": why})
         return _form_page(
             request,
             db,
