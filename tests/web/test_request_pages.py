@@ -235,3 +235,35 @@ def test_the_home_page_counts_requests_and_lists_what_needs_doing(
     home = alice_client.get("/").text
     assert "1</span> request accepted and ready to match" in home
     assert "to triage" not in home
+
+
+def test_markup_typed_in_the_reference_comes_back_escaped(
+    alice_client, post_form, partnership_a, session
+):
+    response = _create(
+        alice_client, post_form, partnership_a, reference='<script>alert("x")</script>'
+    )
+    assert response.status_code == 400
+    assert '<script>alert("x")' not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_a_partnership_of_another_region_or_unknown_choices_are_refused(
+    alice_client, post_form, partnership_a, partnership_b, session
+):
+    changes = {
+        "partnership_id": str(partnership_b.id),
+        "methodology": "guesswork",
+        "agencies_involved": ["wizards"],
+        "peers": "1e9",
+    }
+    response = _create(alice_client, post_form, partnership_a, **changes)
+    assert response.status_code == 400
+    for message in (
+        "Choose a partnership in your region",
+        "Methodology must be one of",
+        "Unknown agency wizards",
+        "from 1 to 6 peers",
+    ):
+        assert message in response.text
+    assert session.exec(select(ReviewRequest)).first() is None
