@@ -31,6 +31,15 @@ from peermatch.working_days import Deadline
 MIN_PEERS, MAX_PEERS = 1, 6
 MAX_REFERENCE = 40
 MAX_WINDOW_DAYS = 731
+# Dates outside these are typing mistakes (and would make working-day arithmetic run for ages).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+MAX_DEADLINE_DAYS = 731  # after the notification
+_DATE_LABELS = {
+    "window_start": "Review window start",
+    "window_end": "Review window end",
+    "notified_on": "Notification date",
+    "statutory_deadline": "Statutory deadline",
+}
 # Letters, digits, "-" and "/", with at least one digit: references look like "LSCP-2027-014",
 # which a person's name never does.
 _REFERENCE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9/-]*$")
@@ -85,18 +94,40 @@ def validation_errors(
         errors["methodology"] = f"Methodology must be one of: {', '.join(vocab.methodologies)}"
     if data.peers is None or not MIN_PEERS <= data.peers <= MAX_PEERS:
         errors["peers"] = f"A review needs from {MIN_PEERS} to {MAX_PEERS} peers"
-    if data.window_start is None or data.window_end is None:
-        errors["window_start"] = "Enter the dates the review will run between"
-    elif data.window_start > data.window_end:
-        errors["window_end"] = "The review window must end on or after its start"
-    elif (data.window_end - data.window_start).days > MAX_WINDOW_DAYS:
-        errors["window_end"] = "The review window must be at most two years long"
+    errors.update(_date_errors(data))
     if unknown := [a for a in data.agencies_involved if a not in vocab.agencies]:
         errors["agencies_involved"] = f"Unknown agency {', '.join(unknown)}"
     if unknown := [s for s in data.required_skills if s not in vocab.skills]:
         errors["required_skills"] = f"Unknown skill {', '.join(unknown)}"
-    if data.notified_on and data.statutory_deadline and data.statutory_deadline < data.notified_on:
-        errors["statutory_deadline"] = "The statutory deadline cannot be before the notification"
+    return errors
+
+
+def _date_errors(data: RequestInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, label in _DATE_LABELS.items():
+        value = getattr(data, name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            errors[name] = f"{label} must be between {EARLIEST.year} and {LATEST.year}"
+    if errors:
+        return errors
+    if data.window_start is None:
+        errors["window_start"] = "Enter the review window start"
+    if data.window_end is None:
+        errors["window_end"] = "Enter the review window end"
+    elif data.window_start is not None:
+        if data.window_start > data.window_end:
+            errors["window_end"] = "The review window must end on or after its start"
+        elif (data.window_end - data.window_start).days > MAX_WINDOW_DAYS:
+            errors["window_end"] = "The review window must be at most two years long"
+    if data.notified_on and data.statutory_deadline:
+        if data.statutory_deadline < data.notified_on:
+            errors["statutory_deadline"] = (
+                "The statutory deadline cannot be before the notification"
+            )
+        elif (data.statutory_deadline - data.notified_on).days > MAX_DEADLINE_DAYS:
+            errors["statutory_deadline"] = (
+                "The statutory deadline must be within two years of the notification"
+            )
     return errors
 
 

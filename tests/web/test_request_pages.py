@@ -267,3 +267,11 @@ def test_a_partnership_of_another_region_or_unknown_choices_are_refused(
     ):
         assert message in response.text
     assert session.exec(select(ReviewRequest)).first() is None
+
+
+def test_a_year_far_away_is_refused_not_computed(alice_client, post_form, partnership_a, session):
+    changes = {"notified_on-year": "9999", "notified_on-month": "12", "notified_on-day": "31"}
+    response = _create(alice_client, post_form, partnership_a, **changes)
+    assert response.status_code == 400
+    assert "Notification date must be between 2000 and 2099" in response.text
+    assert session.exec(select(ReviewRequest)).first() is None
