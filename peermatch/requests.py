@@ -561,8 +561,10 @@ def list_requests(
     *,
     page: int = 1,
     per_page: int = 25,
+    actor: str | None = None,
 ) -> Page[RequestSummary]:
-    """The region's requests, the nearest deadline first (those without one last)."""
+    """The region's requests, the nearest deadline first (those without one last). With an
+    ``actor``, the listing (an access to the requests' references) is audited."""
     page, per_page = max(1, page), max(1, min(per_page, 200))
     conditions = [col(Partnership.region_id) == region_id]
     if filters.status is not None:
@@ -604,6 +606,16 @@ def list_requests(
         )
         for r, p in rows
     ]
+    if actor is not None:
+        audit.record(
+            session,
+            actor=actor,
+            action="request.list",
+            entity="reviewrequest",
+            region_id=region_id,
+            detail={"ids": [i.id for i in items]},
+        )
+        session.flush()
     return Page(items=items, page=page, per_page=per_page, total=int(total))
 
 

@@ -215,6 +215,8 @@ def test_the_list_filters_by_status_and_has_an_empty_state(
     assert "no review requests in your region yet" in alice_client.get("/requests").text
     _create(alice_client, post_form, partnership_a)
     assert "ALPHA-2027-041" in alice_client.get("/requests?status=draft").text
+    listed = session.exec(select(AuditEvent).where(AuditEvent.action == "request.list")).all()
+    assert listed[-1].detail == {"ids": [_request(session).id]}
     submitted = alice_client.get("/requests?status=submitted").text
     assert "ALPHA-2027-041" not in submitted
     assert "No requests match" in submitted

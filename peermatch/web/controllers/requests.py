@@ -48,7 +48,7 @@ class RequestController(Controller):
         )
         page_number = max(1, min(parse_int(request.query_params.get("page")) or 1, 10_000))
         page = requests.list_requests(
-            db, me.region_id, filters, page=page_number, per_page=PER_PAGE
+            db, me.region_id, filters, page=page_number, per_page=PER_PAGE, actor=me.actor
         )
         query = {
             k: v for k, v in {"status": status, "partnership": raw["partnership"]}.items() if v
