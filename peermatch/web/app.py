@@ -23,9 +23,11 @@ from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors
 from peermatch.web.auth import SessionMiddleware, requires_sign_in
 from peermatch.web.controllers.health import healthz
+from peermatch.web.controllers.home import home
 from peermatch.web.controllers.partnerships import PartnershipController
+from peermatch.web.controllers.requests import RequestController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
-from peermatch.web.controllers.reviewers import ReviewerController, home
+from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.sign_in import SignInController
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         path="/",
         route_handlers=[
             home,
+            RequestController,
             ReviewerImportController,
             ReviewerController,
             PartnershipController,

@@ -3,7 +3,7 @@
     .venv/bin/python tests/browser/make_screenshots.py
 
 Serves a fresh demo database (migrated and seeded in a temporary directory) and photographs the
-sign-in page and the signed-in reviewers list into docs/screenshots/.
+sign-in page, the home page, the reviewers list and a request into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from peermatch.demo import DEMO_COORDINATOR_EMAIL, DEMO_COORDINATOR_PASSWORD, se
 from peermatch.settings import Settings
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+HIGH_PROFILE_REQUEST = "DUN-2027-041"  # submitted, high profile: see data/demo/requests.json
 
 
 def main() -> None:
@@ -43,12 +44,17 @@ def main() -> None:
             page.get_by_label("Email address").fill(DEMO_COORDINATOR_EMAIL)
             page.get_by_label("Password", exact=True).fill(DEMO_COORDINATOR_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/reviewers")
+            page.wait_for_url(f"{base}/")
             page.set_viewport_size({"width": 1280, "height": 1100})
+            page.screenshot(path=str(OUT / "home.png"))
+            page.goto(f"{base}/reviewers")
             page.screenshot(path=str(OUT / "reviewers.png"))
+            page.goto(f"{base}/requests?status=submitted")
+            page.get_by_role("link", name=HIGH_PROFILE_REQUEST).click()
+            page.screenshot(path=str(OUT / "request.png"), full_page=True)
             browser.close()
         engine.dispose()
-    print(f"Wrote {OUT / 'sign-in.png'} and {OUT / 'reviewers.png'}")
+    print(f"Wrote sign-in.png, home.png, reviewers.png and request.png to {OUT}")
 
 
 if __name__ == "__main__":

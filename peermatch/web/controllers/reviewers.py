@@ -26,11 +26,6 @@ PER_PAGE = 25
 FILTER_KEYS = ("q", "partnership", "agency", "skill", "available_on")
 
 
-@get("/", sync_to_thread=False)
-def home() -> Redirect:
-    return Redirect("/reviewers", status_code=303)
-
-
 class ReviewerController(Controller):
     path = "/reviewers"
     dependencies = {"form": provide_form}
@@ -66,6 +61,7 @@ class ReviewerController(Controller):
             "reviewers/show.html",
             context={
                 "reviewer": reviewer,
+                "experience": registry.reviews_completed(db, [reviewer.id])[reviewer.id],
                 "partnerships": _names(registry.list_partnerships(db, me.region_id)),
                 "saved": request.query_params.get("saved"),
             },
