@@ -26,6 +26,8 @@ MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_SIGN_INS = 5
 LOCK_DURATION = dt.timedelta(minutes=15)
 API_KEY_SCHEME = "pm"
+MAX_API_KEY_DAYS = 3650
+_UNKNOWN_DIGEST = "0" * 64
 DUPLICATE_EMAIL = "An account with this email address already exists"
 
 _hasher = PasswordHasher()
@@ -210,9 +212,20 @@ def _split_key(presented: str) -> tuple[str, str] | None:
 
 
 def create_api_key(
-    session: Session, *, partnership_id: int, name: str, actor: str
+    session: Session,
+    *,
+    partnership_id: int,
+    name: str,
+    actor: str,
+    expires_in_days: int | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key for a partnership, and its plaintext, which is shown once and never stored."""
+    """A new key for a partnership, and its plaintext, which is shown once and never stored.
+    With ``expires_in_days`` the key stops working that many days from now."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_API_KEY_DAYS:
+        raise ValidationFailed(
+            {"expires_in_days": f"A key can last from 1 to {MAX_API_KEY_DAYS} days"}
+        )
     partnership = session.get(Partnership, partnership_id)
     if partnership is None:
         raise NotFound("No such partnership")
@@ -222,8 +235,14 @@ def create_api_key(
         raise ValidationFailed({"name": "Name must be 120 characters or fewer"})
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
+    now = now or utcnow()
     key = ApiKey(
-        partnership_id=partnership_id, name=name.strip(), prefix=prefix, key_hash=_digest(secret)
+        partnership_id=partnership_id,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=_digest(secret),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=expires_in_days) if expires_in_days else None,
     )
     session.add(key)
     session.flush()
@@ -234,7 +253,11 @@ def create_api_key(
         entity="apikey",
         entity_id=key.id,
         region_id=partnership.region_id,
-        detail={"partnership_id": partnership_id, "prefix": prefix},
+        detail={
+            "partnership_id": partnership_id,
+            "prefix": prefix,
+            "expires_in_days": expires_in_days,
+        },
     )
     session.flush()
     return key, f"{API_KEY_SCHEME}_{prefix}_{secret}"
@@ -260,17 +283,45 @@ def revoke_api_key(session: Session, prefix: str, *, actor: str) -> ApiKey:
     return key
 
 
-def find_api_key(session: Session, presented: str) -> ApiKey | None:
-    """The live key matching ``presented``, or None. The secret is compared in constant time."""
+class ApiKeyRejected(DomainError):
+    """A presented API key is not (or no longer) valid. ``reason`` is for the log only, never
+    for the caller: "malformed", "unknown", "revoked", "expired" or "mismatch"."""
+
+    def __init__(self, reason: str, prefix: str | None = None) -> None:
+        super().__init__("The API key is not valid")
+        self.reason = reason
+        self.prefix = prefix
+
+
+def verify_api_key(session: Session, presented: str, *, now: dt.datetime | None = None) -> ApiKey:
+    """The live key matching ``presented``, or ApiKeyRejected. The secret's digest is compared
+    in constant time, and an unknown prefix costs the same comparison as a known one."""
+    now = now or utcnow()
     parts = _split_key(presented)
     if parts is None:
-        return None
+        raise ApiKeyRejected("malformed")
     prefix, secret = parts
-    key = session.exec(
-        select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
-    ).first()
-    if key is None or not hmac.compare_digest(key.key_hash, _digest(secret)):
-        return None
-    key.last_used_at = utcnow()
+    if len(prefix) > 16 or len(secret) > 128:
+        raise ApiKeyRejected("malformed")
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    matches = hmac.compare_digest(key.key_hash if key else _UNKNOWN_DIGEST, _digest(secret))
+    if key is None:
+        raise ApiKeyRejected("unknown")
+    if not matches:
+        raise ApiKeyRejected("mismatch", prefix)
+    if key.revoked_at is not None:
+        raise ApiKeyRejected("revoked", prefix)
+    if key.expires_at is not None and key.expires_at <= now:
+        raise ApiKeyRejected("expired", prefix)
+    key.last_used_at = now
+    session.add(key)
     session.flush()
     return key
+
+
+def find_api_key(session: Session, presented: str) -> ApiKey | None:
+    """The live key matching ``presented``, or None."""
+    try:
+        return verify_api_key(session, presented)
+    except ApiKeyRejected:
+        return None

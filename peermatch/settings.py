@@ -43,6 +43,10 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     solver_time_limit: float = 30.0
+    # Partnership API: requests per minute per key, and failed key checks per client address
+    # per minute before further attempts are refused for a growing time.
+    api_rate_limit: int = 120
+    api_auth_failures: int = 10
     static_dir: Path = field(default=PROJECT_ROOT / "peermatch" / "static")
 
     @property
@@ -58,6 +62,10 @@ class Settings:
         if self.mode not in {"development", "production", "test"}:
             raise SettingsError(
                 f"PEERMATCH_MODE must be development, production or test, got {self.mode!r}"
+            )
+        if self.api_rate_limit < 1 or self.api_auth_failures < 1:
+            raise SettingsError(
+                "PEERMATCH_API_RATE_LIMIT and PEERMATCH_API_AUTH_FAILURES must be at least 1"
             )
         if self.production:
             if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
@@ -85,6 +93,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "PEERMATCH_SESSION_IDLE_MINUTES", 30),
         session_absolute_hours=_int(env, "PEERMATCH_SESSION_ABSOLUTE_HOURS", 12),
         solver_time_limit=float(_int(env, "PEERMATCH_SOLVER_TIME_LIMIT", 30)),
+        api_rate_limit=_int(env, "PEERMATCH_API_RATE_LIMIT", 120),
+        api_auth_failures=_int(env, "PEERMATCH_API_AUTH_FAILURES", 10),
     )
     settings.check()
     return settings

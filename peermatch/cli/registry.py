@@ -157,12 +157,22 @@ def apikeys() -> None:
 @click.option("--partnership", "code", required=True, metavar="CODE", help="Partnership code.")
 @click.option("--name", required=True, help="What the key is for, e.g. 'case system'.")
 @click.option("--region", "region_code", metavar="CODE", help="Needed if the code is ambiguous.")
-def apikeys_create(code: str, name: str, region_code: str | None) -> None:
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, accounts.MAX_API_KEY_DAYS),
+    default=None,
+    help="The key stops working after this many days (default: never).",
+)
+def apikeys_create(code: str, name: str, region_code: str | None, expires_days: int | None) -> None:
     """Issue a key for a partnership. The key is printed once and cannot be shown again."""
     with _database() as session:
         partnership = _partnership(session, code, region_code)
         _, plaintext = accounts.create_api_key(
-            session, partnership_id=partnership.id or 0, name=name, actor=ACTOR
+            session,
+            partnership_id=partnership.id or 0,
+            name=name,
+            actor=ACTOR,
+            expires_in_days=expires_days,
         )
     click.echo("Store this key now; it will not be shown again:", err=True)
     click.echo(plaintext)

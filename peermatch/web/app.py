@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from peermatch.api import create_api_router, openapi_config
 from peermatch.db import make_engine
 from peermatch.settings import PROJECT_ROOT, Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
@@ -65,7 +66,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         path="/static", directories=[settings.static_dir], include_in_schema=False
     )
     return Litestar(
-        route_handlers=[healthz, SignInController, coordinator_pages, static],
+        route_handlers=[
+            healthz,
+            SignInController,
+            coordinator_pages,
+            static,
+            create_api_router(engine, settings),
+        ],
+        openapi_config=openapi_config(),
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
         csrf_config=CSRFConfig(

@@ -24,6 +24,7 @@ from litestar.status_codes import (
 )
 from sqlmodel import Session
 
+from peermatch.api.problems import problem_for
 from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 
 log = logging.getLogger("peermatch.web")
@@ -127,11 +128,25 @@ def _on_unexpected(request: Request, exc: Exception) -> Response:
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _or_api_problem(handler: Any) -> Any:
+    """/api/ paths answer RFC 9457 problem details instead of pages or redirects."""
+
+    def handle(request: Request, exc: Exception) -> Response:
+        if not _wants_html(request):
+            return problem_for(request, exc)
+        return handler(request, exc)
+
+    return handle
+
+
 HANDLERS: dict[Any, Any] = {
-    NotAuthorizedException: _on_not_signed_in,
-    NotFoundException: _on_http_exception,
-    PermissionDeniedException: _on_http_exception,
-    HTTPException: _on_http_exception,
-    DomainError: _on_domain_error,
-    Exception: _on_unexpected,
+    exc: _or_api_problem(handler)
+    for exc, handler in {
+        NotAuthorizedException: _on_not_signed_in,
+        NotFoundException: _on_http_exception,
+        PermissionDeniedException: _on_http_exception,
+        HTTPException: _on_http_exception,
+        DomainError: _on_domain_error,
+        Exception: _on_unexpected,
+    }.items()
 }

@@ -1,0 +1,196 @@
+"""API keys: ``Authorization: Bearer pm_<prefix>_<secret>``, one partnership per key.
+
+Only the header authenticates: a coordinator's session cookie is ignored under /api/. Failed
+checks are counted per client address; past ``api_auth_failures`` a minute, further attempts
+from that address are refused with 429 for a time that doubles with each refusal (up to 15
+minutes), before the key is even looked at. Logs name the key's prefix at most, never the key.
+
+Both limits live in the process's memory: with several app processes, each counts on its own,
+which bounds a client at (processes × limit). That is enough to stop guessing and runaway
+clients; a shared store would be the next step if it ever is not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from peermatch.accounts import ApiKeyRejected, verify_api_key
+from peermatch.api.problems import ApiProblem
+from peermatch.models import Partnership
+from peermatch.settings import Settings
+
+log = logging.getLogger("peermatch.api")
+
+CLIENT_SCOPE_KEY = "peermatch_api_client"
+WINDOW = 60.0  # seconds
+MAX_LOCKOUT = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """The partnership an API call acts for, detached from any database session."""
+
+    key_id: int
+    prefix: str
+    partnership_id: int
+    partnership_code: str
+    region_id: int
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.key_id}"
+
+
+@dataclass
+class _Window:
+    started: float
+    count: int = 0
+
+
+@dataclass
+class RateLimiter:
+    """At most ``limit`` calls per ``window`` seconds for each name (a fixed window)."""
+
+    limit: int
+    window: float = WINDOW
+    clock: Callable[[], float] = time.monotonic
+    _windows: dict[str, _Window] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hit(self, name: str) -> int | None:
+        """Count one call; None if allowed, else the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            w = self._windows.get(name)
+            if w is None or now - w.started >= self.window:
+                if len(self._windows) > 10_000:  # forget stale names rather than grow forever
+                    self._windows = {
+                        k: v for k, v in self._windows.items() if now - v.started < self.window
+                    }
+                w = self._windows[name] = _Window(started=now)
+            if w.count >= self.limit:
+                return max(1, math.ceil(self.window - (now - w.started)))
+            w.count += 1
+            return None
+
+
+@dataclass
+class FailureThrottle:
+    """Failed key checks per client address; locks an address out for a growing time."""
+
+    limit: int
+    window: float = WINDOW
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _locked: dict[str, tuple[float, float]] = field(default_factory=dict)  # until, last length
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def locked_for(self, address: str) -> int | None:
+        now = self.clock()
+        with self._lock:
+            locked = self._locked.get(address)
+            if locked and locked[0] > now:
+                return max(1, math.ceil(locked[0] - now))
+            return None
+
+    def failed(self, address: str) -> int | None:
+        """Count a failure; the lockout in seconds if this one crosses the limit."""
+        now = self.clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if now - t < self.window]
+            recent.append(now)
+            self._failures[address] = recent
+            if len(recent) < self.limit:
+                return None
+            _, last = self._locked.get(address, (0.0, 0.0))
+            length = min(MAX_LOCKOUT, last * 2 if last else self.window)
+            self._locked[address] = (now + length, length)
+            self._failures[address] = []
+            return math.ceil(length)
+
+
+class ApiGate:
+    """What every API call passes: the key check, the failure throttle and the rate limit.
+    (A plain class: handlers receive it as a dependency, which must not look like data.)"""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.limiter = RateLimiter(settings.api_rate_limit)
+        self.throttle = FailureThrottle(settings.api_auth_failures)
+
+    def check_key(self, presented: str) -> ApiClient:
+        """Verify and note the use of a key in a short transaction of its own."""
+        with Session(self.engine, expire_on_commit=False) as db:
+            key = verify_api_key(db, presented, now=_utcnow())
+            partnership = db.get(Partnership, key.partnership_id)
+            assert partnership is not None and key.id is not None
+            db.commit()
+            return ApiClient(
+                key_id=key.id,
+                prefix=key.prefix,
+                partnership_id=key.partnership_id,
+                partnership_code=partnership.code,
+                region_id=partnership.region_id,
+            )
+
+    async def guard(
+        self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        """The guard on every /api/v1 route."""
+        address = connection.client.host if connection.client else "unknown"
+        if wait := self.throttle.locked_for(address):
+            raise _too_many(wait, "Too many failed API key checks from this address")
+        scheme, _sep, presented = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            raise ApiProblem(
+                401,
+                "Send your API key as: Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": 'Bearer realm="peermatch"'},
+            )
+        try:
+            client = await anyio.to_thread.run_sync(self.check_key, presented.strip())
+        except ApiKeyRejected as exc:
+            log.warning("API key rejected (%s), prefix %s", exc.reason, exc.prefix or "-")
+            if wait := self.throttle.failed(address):
+                log.warning("API key checks throttled for %d seconds", wait)
+            raise ApiProblem(
+                401,
+                "The API key is not valid: it may be mistyped, revoked or expired",
+                headers={"WWW-Authenticate": 'Bearer realm="peermatch", error="invalid_token"'},
+            ) from None
+        if wait := self.limiter.hit(client.prefix):
+            raise _too_many(wait, f"This key may make {self.limiter.limit} requests a minute")
+        connection.scope[CLIENT_SCOPE_KEY] = client  # type: ignore[literal-required]
+
+
+def _too_many(wait: int, detail: str) -> ApiProblem:
+    return ApiProblem(
+        429, f"{detail}; try again in {wait} seconds", headers={"Retry-After": str(wait)}
+    )
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def provide_client(request: Request[Any, Any, Any]) -> ApiClient:
+    """The dependency handlers name ``client``: set by the guard, which runs first."""
+    client = request.scope.get(CLIENT_SCOPE_KEY)
+    if not isinstance(client, ApiClient):  # a route outside the guard: refuse, never guess
+        raise ApiProblem(401, "A valid API key is needed")
+    return client
