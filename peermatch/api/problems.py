@@ -131,7 +131,18 @@ def from_msgspec(exc: msgspec.ValidationError) -> FieldError:
     return FieldError(pointer=at, message=message)
 
 
-def _from_validation(exc: ValidationException) -> ApiProblem:
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client sent a parameter under (``from``), not the handler's (``from_date``)."""
+    try:
+        fields = request.route_handler.parsed_fn_signature.parameters
+    except (AttributeError, KeyError):  # no route matched
+        return key
+    definition = getattr(fields.get(key), "kwarg_definition", None)
+    names = ("name", "query", "header")
+    return next((str(n) for a in names if (n := getattr(definition, a, None))), key)
+
+
+def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> ApiProblem:
     errors: list[FieldError] = []
     body = False
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -145,7 +156,7 @@ def _from_validation(exc: ValidationException) -> ApiProblem:
             if found := _UNKNOWN_FIELD.search(message):
                 at = f"{at}/{found.group(1)}"
         else:  # a query or path parameter: named, not pointed at
-            at = key
+            at = _public_name(request, key)
         errors.append(FieldError(pointer=at, message=message))
     if body:
         return invalid(errors)
@@ -158,7 +169,7 @@ def problem_for(request: Request[Any, Any, Any], exc: Exception) -> Response[byt
     if isinstance(exc, ApiProblem):
         return problem_response(exc.status, exc.detail, exc.errors, exc.headers)
     if isinstance(exc, ValidationException):
-        problem = _from_validation(exc)
+        problem = _from_validation(request, exc)
         return problem_response(problem.status, problem.detail, problem.errors)
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         headers = dict(exc.headers or {})
