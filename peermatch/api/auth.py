@@ -25,11 +25,12 @@ import anyio.to_thread
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import HeaderParameter, ParameterKwarg
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from peermatch.accounts import ApiKeyRejected, verify_api_key
-from peermatch.api.problems import ApiProblem
+from peermatch.api.problems import ApiProblem, FieldError
 from peermatch.models import Partnership
 from peermatch.settings import Settings
 
@@ -175,7 +176,37 @@ class ApiGate:
             ) from None
         if wait := self.limiter.hit(client.prefix):
             raise _too_many(wait, f"This key may make {self.limiter.limit} requests a minute")
+        if unknown := sorted(
+            set(connection.query_params) - _query_names(handler, set(connection.path_params))
+        ):
+            raise ApiProblem(
+                400,
+                f"Unknown query parameter: {', '.join(unknown)}",
+                [
+                    FieldError(pointer=name, message="Not a parameter of this operation")
+                    for name in unknown
+                ],
+            )
         connection.scope[CLIENT_SCOPE_KEY] = client  # type: ignore[literal-required]
+
+
+_NOT_QUERY = frozenset({"request", "data", "db", "client", "gate", "raw_body", "headers"})
+
+
+def _query_names(handler: BaseRouteHandler, path_names: set[str]) -> frozenset[str]:
+    """The query parameters a route handler declares, by the names clients send."""
+    names = set()
+    for name, field_definition in handler.parsed_fn_signature.parameters.items():
+        definition = field_definition.kwarg_definition
+        if name in _NOT_QUERY or name in path_names:
+            continue
+        if isinstance(definition, ParameterKwarg):
+            if definition.header or definition.cookie or isinstance(definition, HeaderParameter):
+                continue
+            names.add(getattr(definition, "name", None) or definition.query or name)
+        else:
+            names.add(name)
+    return frozenset(names)
 
 
 def _too_many(wait: int, detail: str) -> ApiProblem:

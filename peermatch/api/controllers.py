@@ -35,6 +35,7 @@ IdempotencyKey = Annotated[
         name=idempotency.HEADER,
         min_length=1,
         max_length=idempotency.MAX_KEY,
+        pattern=idempotency.KEY_PATTERN,
         required=False,
         description="Any unique string (a UUID, say). A repeat with the same key and body "
         "gets the first answer and changes nothing; the same key with another body gets 422.",
@@ -312,7 +313,7 @@ def _flag(value: bool | None) -> str | None:
     summary="Read the partnership's ledger",
     description="Peers lent and received over a period (both dates included; either may be "
     "left out), the balance at its start (`opening`) and at its end (`balance`).",
-    responses=_COMMON,
+    responses={**_COMMON, 422: _problem("The period ends before it starts")},
 )
 def read_ledger(
     db: Db,
@@ -326,7 +327,7 @@ def read_ledger(
 ) -> schemas.LedgerOut:
     if from_date and to_date and from_date > to_date:
         raise ApiProblem(
-            400,
+            422,
             "The period must end on or after its start",
             [FieldError(pointer="to", message="Must be on or after from")],
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from peermatch.models import IdempotencyRecord, utcnow
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
+KEY_PATTERN = r"^[!-~]+$"  # printable ASCII, no spaces: a UUID, say
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 STALE_AFTER = dt.timedelta(minutes=2)
@@ -64,10 +66,10 @@ def body_hash(body: bytes) -> str:
 
 
 def check_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
+    if not re.fullmatch(KEY_PATTERN, key) or len(key) > MAX_KEY:
         raise ApiProblem(
             400,
-            f"The {HEADER} header must be 1 to {MAX_KEY} printable ASCII characters",
+            f"The {HEADER} header must be 1 to {MAX_KEY} printable ASCII characters, no spaces",
             [FieldError(pointer=HEADER, message="Not a valid idempotency key")],
         )
     return key

@@ -183,8 +183,8 @@ def _request_views(session: Session, rows: list[ReviewRequest]) -> list[schemas.
             source=RequestSource(r.source),
             seats_filled=len(peers[r.id or 0]),
             accepted_peers=peers[r.id or 0],
-            created_at=r.created_at,
-            updated_at=r.updated_at,
+            created_at=r.created_at.replace(tzinfo=dt.UTC),
+            updated_at=r.updated_at.replace(tzinfo=dt.UTC),
         )
         for r in rows
     ]

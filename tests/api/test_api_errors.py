@@ -55,6 +55,8 @@ def test_a_body_over_the_limit_is_a_413_problem(alpha, session):
         "/api/v1/requests?after=99999999999999999999999",
         "/api/v1/reviewers?page=0",
         "/api/v1/reviewers?active=perhaps",
+        "/api/v1/ledger?since=2027-01-01",
+        "/api/v1/requests/1?verbose=1",
     ],
 )
 def test_a_bad_path_or_query_parameter_is_a_400_problem(alpha, path):

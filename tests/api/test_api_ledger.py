@@ -61,7 +61,7 @@ def test_a_period_opens_with_what_came_before_it(alpha, session, partnership_a, 
 
 def test_a_period_that_ends_before_it_starts_is_a_problem(alpha):
     response = alpha.get("/api/v1/ledger?from=2027-02-01&to=2027-01-01")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["pointer"] == "to"
 
