@@ -112,6 +112,11 @@ class FailureThrottle:
         """Count a failure; the lockout in seconds if this one crosses the limit."""
         now = self.clock()
         with self._lock:
+            if len(self._failures) > 10_000:  # forget quiet addresses rather than grow forever
+                self._failures = {
+                    a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < self.window
+                }
+                self._locked = {a: v for a, v in self._locked.items() if v[0] > now}
             recent = [t for t in self._failures.get(address, []) if now - t < self.window]
             recent.append(now)
             self._failures[address] = recent

@@ -128,3 +128,22 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(strict_client, alph
     response = c.get("/api/v1/ledger")
     _problem(response, 429)
     assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_each_key_has_its_own_rate_limit(strict_client, alpha_key, gamma_key):
+    c = strict_client
+    for _ in range(3):
+        assert c.get("/api/v1/ledger", headers={"Authorization": f"Bearer {alpha_key}"}).is_success
+    assert (
+        c.get("/api/v1/ledger", headers={"Authorization": f"Bearer {alpha_key}"}).status_code == 429
+    )
+    assert c.get("/api/v1/ledger", headers={"Authorization": f"Bearer {gamma_key}"}).is_success
+
+
+def test_the_limits_come_from_the_environment():
+    from peermatch.settings import SettingsError, load_settings
+
+    loaded = load_settings({"PEERMATCH_API_RATE_LIMIT": "30", "PEERMATCH_API_AUTH_FAILURES": "5"})
+    assert (loaded.api_rate_limit, loaded.api_auth_failures) == (30, 5)
+    with pytest.raises(SettingsError, match="PEERMATCH_API_RATE_LIMIT"):
+        load_settings({"PEERMATCH_API_RATE_LIMIT": "0"})
