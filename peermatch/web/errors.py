@@ -4,6 +4,7 @@ errors, redirects to sign-in, and form messages for validation failures."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -128,10 +129,12 @@ def _on_unexpected(request: Request, exc: Exception) -> Response:
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def _or_api_problem(handler: Any) -> Any:
+def _or_api_problem(
+    handler: Callable[..., Response[Any]],
+) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
     """/api/ paths answer RFC 9457 problem details instead of pages or redirects."""
 
-    def handle(request: Request, exc: Exception) -> Response:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if not _wants_html(request):
             return problem_for(request, exc)
         return handler(request, exc)
@@ -139,14 +142,12 @@ def _or_api_problem(handler: Any) -> Any:
     return handle
 
 
-HANDLERS: dict[Any, Any] = {
-    exc: _or_api_problem(handler)
-    for exc, handler in {
-        NotAuthorizedException: _on_not_signed_in,
-        NotFoundException: _on_http_exception,
-        PermissionDeniedException: _on_http_exception,
-        HTTPException: _on_http_exception,
-        DomainError: _on_domain_error,
-        Exception: _on_unexpected,
-    }.items()
+_PAGE_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
+    NotAuthorizedException: _on_not_signed_in,
+    NotFoundException: _on_http_exception,
+    PermissionDeniedException: _on_http_exception,
+    HTTPException: _on_http_exception,
+    DomainError: _on_domain_error,
+    Exception: _on_unexpected,
 }
+HANDLERS: dict[Any, Any] = {exc: _or_api_problem(h) for exc, h in _PAGE_HANDLERS.items()}
