@@ -325,6 +325,13 @@ def read_ledger(
         dt.date | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD")
     ] = None,
 ) -> schemas.LedgerOut:
+    for name, day in (("from", from_date), ("to", to_date)):
+        if day is not None and not schemas.FIRST_DAY <= day <= schemas.LAST_DAY:
+            raise ApiProblem(
+                422,
+                f"Dates must be from {schemas.FIRST_DAY} to {schemas.LAST_DAY}",
+                [FieldError(pointer=name, message="Out of range")],
+            )
     if from_date and to_date and from_date > to_date:
         raise ApiProblem(
             422,

@@ -42,9 +42,22 @@ Reference = Annotated[
     ),
 ]
 Peers = Annotated[int, Meta(ge=MIN_PEERS, le=MAX_PEERS, description="Peers the review needs")]
-Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME, examples=["Priya Shah"])]
-Email = Annotated[str, Meta(min_length=3, max_length=254, examples=["priya.shah@example.org"])]
-JobRole = Annotated[str, Meta(max_length=MAX_JOB_ROLE, examples=["Detective Inspector"])]
+# No control characters (a NUL cannot even be stored in PostgreSQL); line breaks and tabs are
+# whitespace, which the registry folds into single spaces.
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[
+    str, Meta(min_length=1, max_length=MAX_NAME, pattern=PLAIN_TEXT, examples=["Priya Shah"])
+]
+Email = Annotated[
+    str,
+    Meta(min_length=3, max_length=254, pattern=PLAIN_TEXT, examples=["priya.shah@example.org"]),
+]
+JobRole = Annotated[
+    str, Meta(max_length=MAX_JOB_ROLE, pattern=PLAIN_TEXT, examples=["Detective Inspector"])
+]
+# The ledger and the calendar work within these years; earlier or later dates are mistakes.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 Capacity = Annotated[
     int, Meta(ge=0, le=MAX_CAPACITY, description="Reviews the reviewer can take at once")
 ]

@@ -70,3 +70,9 @@ def test_a_bad_date_is_a_problem(alpha):
     response = alpha.get("/api/v1/ledger?from=01/02/2027")
     assert response.status_code == 400
     assert response.json()["errors"][0]["pointer"] == "from"
+
+
+def test_a_date_far_out_of_range_is_a_problem_not_a_crash(alpha):
+    response = alpha.get("/api/v1/ledger?from=0001-01-01&to=9999-12-31")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "from"

@@ -91,6 +91,9 @@ def test_a_patch_with_active_false_deactivates(alpha, session, add_reviewer, par
         ({"unavailable": [{"starts_on": "2027-05-02", "ends_on": "2027-05-01"}]}, "/unavailable"),
         ({"unavailable": [{"starts_on": "2027-05-02"}]}, "/unavailable/0"),
         ({"partnership_id": 1}, "/partnership_id"),
+        ({"name": "Priya\u0000Shah"}, "/name"),
+        ({"job_role": "Nurse\u0007"}, "/job_role"),
+        ({"email": "priya\u0000@example.org"}, "/email"),
     ],
 )
 def test_it_refuses_a_bad_reviewer_and_writes_nothing(alpha, session, changes, pointer):
