@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, JSONBody, Parameter, QueryParameter
+from litestar.openapi.spec import Example
+from litestar.params import Body, HeaderParameter, Parameter, QueryParameter
 from litestar.response import Response
 from sqlmodel import Session
 
@@ -42,6 +44,57 @@ IdempotencyKey = Annotated[
     ),
 ]
 T = TypeVar("T", bound=msgspec.Struct)
+
+NewRequest = Annotated[
+    schemas.RequestCreate,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        description="The review's reference and what the matching needs; no case narrative.",
+        examples=[
+            Example(
+                summary="Two peers for a peer review",
+                value={
+                    "reference": "BRA-2027-101",
+                    "methodology": "peer-review",
+                    "window_start": "2027-06-01",
+                    "window_end": "2027-06-30",
+                    "peers": 2,
+                    "high_profile": False,
+                    "agencies_involved": ["police"],
+                    "required_skills": ["lead-reviewer"],
+                    "notified_on": "2027-05-02",
+                },
+            )
+        ],
+    ),
+]
+NewReviewer = Annotated[
+    schemas.ReviewerCreate,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        examples=[
+            Example(
+                summary="A nurse who can lead root cause analyses",
+                value={
+                    "name": "Priya Shah",
+                    "email": "priya.shah@example.org",
+                    "agency": "health",
+                    "job_role": "Designated nurse",
+                    "skills": ["peer-review", "rca"],
+                    "capacity": 2,
+                    "unavailable": [{"starts_on": "2027-08-01", "ends_on": "2027-08-14"}],
+                },
+            )
+        ],
+    ),
+]
+ReviewerChanges = Annotated[
+    schemas.ReviewerPatch,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        examples=[Example(summary="Deactivate", value={"active": False})],
+    ),
+]
 
 
 def _problem(description: str) -> ResponseSpec:
@@ -131,7 +184,7 @@ class RequestController(Controller):
         client: Client,
         gate: Gate,
         raw_body: RawBody,
-        data: JSONBody[schemas.RequestCreate],
+        data: NewRequest,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.RequestOut]:
         parsed = schemas.decode(raw_body, schemas.RequestCreate)
@@ -258,7 +311,7 @@ class ReviewerController(Controller):
         client: Client,
         gate: Gate,
         raw_body: RawBody,
-        data: JSONBody[schemas.ReviewerCreate],
+        data: NewReviewer,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.ReviewerOut]:
         parsed = schemas.decode(raw_body, schemas.ReviewerCreate)
@@ -296,7 +349,7 @@ class ReviewerController(Controller):
         client: Client,
         raw_body: RawBody,
         reviewer_id: ReviewerId,
-        data: JSONBody[schemas.ReviewerPatch],
+        data: ReviewerChanges,
     ) -> schemas.ReviewerOut:
         parsed = schemas.decode(raw_body, schemas.ReviewerPatch)
         return service.update_api_reviewer(db, client, reviewer_id, parsed)
