@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import threading
 
 import pytest
 from api_payloads import REQUEST, REVIEWER
 from sqlmodel import Session, func, select
 
-from peermatch.models import IdempotencyRecord, Reviewer, ReviewRequest
+from peermatch.api import idempotency
+from peermatch.models import ApiKey, IdempotencyRecord, Reviewer, ReviewRequest, utcnow
 
 
 def _count(engine, table) -> int:
@@ -27,8 +30,6 @@ def test_a_repeat_with_the_same_key_and_body_replays_the_first_answer(alpha, eng
 
 
 def test_the_same_body_with_other_spacing_and_key_order_is_the_same_body(alpha, engine):
-    import json
-
     headers = {"Idempotency-Key": "create-002", "Content-Type": "application/json"}
     alpha.post("/api/v1/requests", content=json.dumps(REQUEST), headers=headers)
     reordered = json.dumps(dict(reversed(list(REQUEST.items()))), indent=2)
@@ -107,3 +108,38 @@ def test_concurrent_duplicates_create_exactly_one(alpha, engine, path):
     assert sum(a.headers.get("idempotent-replayed") == "true" for a in answers) == n - 1
     table = ReviewRequest if path.endswith("requests") else Reviewer
     assert _count(engine, table) == 1
+
+
+def _in_flight(session, alpha_key: str, key: str, *, age: dt.timedelta) -> None:
+    """A first call with ``key`` that has stored its claim but not (yet) its answer."""
+    api_key = session.exec(select(ApiKey).where(ApiKey.prefix == alpha_key.split("_")[1])).one()
+    session.add(
+        IdempotencyRecord(
+            api_key_id=api_key.id,
+            key=key,
+            method="POST",
+            path="/api/v1/requests",
+            body_hash=idempotency.body_hash(json.dumps(REQUEST).encode()),
+            created_at=utcnow() - age,
+        )
+    )
+    session.commit()
+
+
+def test_a_repeat_while_the_first_is_still_in_flight_gets_409_after_waiting(
+    alpha, session, alpha_key, engine, monkeypatch
+):
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.2)
+    _in_flight(session, alpha_key, "slow", age=dt.timedelta(seconds=1))
+    response = alpha.post("/api/v1/requests", json=REQUEST, headers={"Idempotency-Key": "slow"})
+    assert response.status_code == 409
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _count(engine, ReviewRequest) == 0
+
+
+def test_a_claim_abandoned_by_a_dead_call_is_taken_over(alpha, session, alpha_key, engine):
+    _in_flight(session, alpha_key, "orphan", age=idempotency.STALE_AFTER * 2)
+    response = alpha.post("/api/v1/requests", json=REQUEST, headers={"Idempotency-Key": "orphan"})
+    assert response.status_code == 201
+    assert _count(engine, ReviewRequest) == 1
