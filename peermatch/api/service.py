@@ -14,7 +14,7 @@ from collections import defaultdict
 import msgspec
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger, registry
+from peermatch import audit, ledger, registry, requests
 from peermatch.api import schemas
 from peermatch.api.auth import ApiClient
 from peermatch.errors import NotFound
@@ -27,7 +27,7 @@ from peermatch.models import (
     Reviewer,
     ReviewRequest,
 )
-from peermatch.requests import RequestInput, create_request, transition
+from peermatch.requests import RequestInput, create_request
 
 MAX_PAGE = 100
 
@@ -84,10 +84,8 @@ def create_api_request(
         ),
         actor=client.actor,
         status=RequestStatus.submitted,
+        source=RequestSource.api,
     )
-    request.source = RequestSource.api
-    session.add(request)
-    session.flush()
     return _request_views(session, [request])[0]
 
 
@@ -127,9 +125,8 @@ def get_api_request(session: Session, client: ApiClient, request_id: int) -> sch
 def cancel_api_request(session: Session, client: ApiClient, request_id: int) -> schemas.RequestOut:
     """Cancel the request (IllegalTransition once it is completed or cancelled) and take back
     any peers the ledger counted as lent to it."""
-    request = _own_request(session, client, request_id)
-    transition(session, request, RequestStatus.cancelled, actor=client.actor)
-    ledger.reverse_request(session, request)
+    _own_request(session, client, request_id)
+    request = requests.cancel(session, client.region_id, request_id, actor=client.actor)
     return _request_views(session, [request])[0]
 
 

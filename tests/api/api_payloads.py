@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+PASSWORD = "correct horse battery staple"  # the conftest users' password
+
 REQUEST = {
     "reference": "ALPHA-2027-001",
     "methodology": "peer-review",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
-from api_payloads import REQUEST
+from api_payloads import PASSWORD, REQUEST
 from sqlmodel import select
 
 from peermatch import ledger
@@ -205,3 +206,21 @@ def test_a_reference_used_twice_is_refused(alpha, session):
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/reference"
     assert len(session.exec(select(ReviewRequest)).all()) == 1
+
+
+def test_the_regions_coordinator_sees_it_at_once_marked_as_from_the_partnership(
+    alpha, client, alice
+):
+    created = _create(alpha)
+    client.headers.pop("Authorization")
+    page = client.get("/sign-in").text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+    assert token
+    form = {"email": alice.email, "password": PASSWORD, "_csrf_token": token.group(1)}
+    assert client.post("/sign-in", data=form, follow_redirects=False).status_code == 303
+    listing = client.get("/requests")
+    assert listing.status_code == 200
+    assert "ALPHA-2027-001" in listing.text
+    shown = client.get(f"/requests/{created['id']}")
+    assert shown.status_code == 200
+    assert "The partnership, through the API" in shown.text
