@@ -37,11 +37,12 @@ assets: $(VENDOR)/.installed
 
 $(VENDOR)/.installed: package.json
 	npm install --no-audit --no-fund --silent
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/htmx
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/htmx $(VENDOR)/swagger
 	cp -R node_modules/govuk-frontend/dist/govuk/assets $(VENDOR)/govuk/assets
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css $(VENDOR)/govuk/
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/govuk/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger/
 	touch $@
 
 db: setup

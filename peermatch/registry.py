@@ -214,12 +214,14 @@ def list_reviewers(
     page: int = 1,
     per_page: int = 25,
 ) -> Page[ReviewerView]:
-    page, per_page = max(1, page), max(1, min(per_page, 500))
+    per_page = max(1, min(per_page, 500))
     where = and_(*_conditions(region_id, filters))
     joined = col(Reviewer.partnership_id) == col(Partnership.id)
     total = session.exec(
         select(func.count(col(Reviewer.id))).join(Partnership, joined).where(where)
     ).one()
+    # A page past the end shows the last one (and the offset always fits the database).
+    page = max(1, min(page, -(-int(total) // per_page)))
     rows = session.exec(
         select(Reviewer, Partnership)
         .join(Partnership, joined)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -20,7 +20,8 @@ from sqlmodel import Session
 from peermatch.db import make_engine
 from peermatch.settings import PROJECT_ROOT, Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
-from peermatch.web import errors
+from peermatch.web import errors, security
+from peermatch.web.api_docs import openapi_config
 from peermatch.web.auth import SessionMiddleware, requires_sign_in
 from peermatch.web.controllers.health import healthz
 from peermatch.web.controllers.partnerships import PartnershipController
@@ -64,7 +65,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return Litestar(
         route_handlers=[healthz, SignInController, coordinator_pages, static],
         dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
+        middleware=[
+            DefineMiddleware(SessionMiddleware, engine=engine, settings=settings),
+            security.RequestShapeMiddleware,  # bounded int path params, no control characters
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="peermatch_csrf",
@@ -78,12 +82,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
         exception_handlers=errors.HANDLERS,
-        response_headers=[
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-            ResponseHeader(name="X-Frame-Options", value="DENY"),
-            ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ],
+        # Security headers and the CSP nonce on every response, error pages and static included.
+        before_send=[security.add_security_headers],
+        openapi_config=openapi_config(),
         state=State({"settings": settings, "engine": engine}),
         debug=False,
     )
@@ -99,6 +100,7 @@ def _jinja_environment() -> Environment:
     )
     env = Environment(loader=loader, autoescape=True)
     env.globals["vocabulary"] = load_vocabulary()
+    env.globals["csp_nonce"] = security.csp_nonce  # base.html: {% set cspNonce = ... %}
     env.filters["govuk_date"] = _govuk_date
     env.filters["short_partnership"] = _short_partnership
     return env

@@ -42,6 +42,10 @@ _PAGES: dict[int, tuple[str, str]] = {
     ),
     405: ("Sorry, you cannot do that here", "Go back and try again."),
     409: ("Sorry, that change clashes with existing data", "Go back, check and try again."),
+    413: (
+        "The file is too large",
+        "PeerMatch accepts uploads of up to 10 MB. Go back and choose a smaller file.",
+    ),
     429: (
         "Too many requests",
         "You have made too many requests in a short time. Wait a minute and try again.",

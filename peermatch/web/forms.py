@@ -14,6 +14,7 @@ from litestar.datastructures import FormMultiDict
 from peermatch.registry import ReviewerInput, ReviewerView
 
 EMPTY_RANGE_ROWS = 3
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 _DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
 
 
@@ -33,11 +34,20 @@ def parse_date(raw: str) -> dt.date | None:
     return dt.date.fromisoformat(raw)
 
 
-def parse_int(raw: str | None) -> int | None:
-    try:
-        return int(str(raw or "").strip())
-    except ValueError:
+# Whole numbers from a request fit a 64-bit database column, or are not numbers at all.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def parse_int(raw: object, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int | None:
+    """The whole number typed, or None when it is not one or is outside minimum..maximum.
+
+    The one way to read a number from a query string or form: a huge value never reaches the
+    database (where it would overflow), it is simply not a valid number."""
+    text = str(raw if raw is not None else "").strip()
+    if not _INTEGER.fullmatch(text):  # ASCII digits only: no "1_000", no other scripts' digits
         return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
 
 
 @dataclass

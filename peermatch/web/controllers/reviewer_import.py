@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from peermatch import reviewer_csv
 from peermatch.web.controllers.reviewers import _me
-from peermatch.web.forms import provide_form
+from peermatch.web.forms import parse_int, provide_form
 from peermatch.web.params import Db, Form
 
 
@@ -23,7 +23,8 @@ class ReviewerImportController(Controller):
 
     @get("/import", sync_to_thread=False)
     def upload_form(self, request: Request) -> Template:
-        imported = request.query_params.get("imported")
+        # Only ever a count: anything else in the link is ignored, never shown.
+        imported = parse_int(request.query_params.get("imported"), 1, reviewer_csv.MAX_ROWS)
         return Template("reviewers/import.html", context={"errors": {}, "imported": imported})
 
     @post("/import", sync_to_thread=True)
