@@ -142,8 +142,6 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.coordinator, sa_column=Column(_enum(Role), nullable=False))
     region_id: int = Field(foreign_key="region.id", index=True)
     active: bool = True
-    failed_sign_ins: int = 0
-    locked_until: NaiveDatetime | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
@@ -179,3 +177,13 @@ class WebSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     last_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per client address and per (email, client address), so that
+    several app processes slow an attacker together. ``key`` holds no email in clear (a hash)."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    failures: int = 0
+    last_failure_at: NaiveDatetime = Field(default_factory=utcnow)
+    blocked_until: NaiveDatetime | None = None

@@ -22,7 +22,12 @@ from peermatch.settings import PROJECT_ROOT, Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors, security
 from peermatch.web.api_docs import openapi_config
-from peermatch.web.auth import SessionMiddleware, requires_sign_in
+from peermatch.web.auth import (
+    CSRF_COOKIE,
+    SessionMiddleware,
+    provide_coordinator,
+    requires_sign_in,
+)
 from peermatch.web.controllers.health import healthz
 from peermatch.web.controllers.partnerships import PartnershipController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
@@ -38,7 +43,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     def provide_db() -> Iterator[Session]:
         # One unit of work per request: commit when the handler succeeds, roll back when it
-        # raises, so a failed request never leaves half a write behind.
+        # raises, so a failed request never leaves half a write behind. Services validate
+        # before they write, so a handler that catches ValidationFailed to re-show its form
+        # has nothing to undo.
         with Session(engine, expire_on_commit=False) as db:
             try:
                 yield db
@@ -64,14 +71,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     return Litestar(
         route_handlers=[healthz, SignInController, coordinator_pages, static],
-        dependencies={"db": Provide(provide_db)},
+        dependencies={
+            "db": Provide(provide_db),
+            "me": Provide(provide_coordinator, sync_to_thread=False),  # params.Me
+        },
         middleware=[
             DefineMiddleware(SessionMiddleware, engine=engine, settings=settings),
             security.RequestShapeMiddleware,  # bounded int path params, no control characters
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="peermatch_csrf",
+            cookie_name=CSRF_COOKIE,
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             cookie_httponly=True,  # forms carry the token; no script needs to read it

@@ -22,9 +22,10 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
-from sqlmodel import Session
+from sqlalchemy.exc import DataError
 
-from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied
+from peermatch.web.auth import resolve_coordinator
 
 log = logging.getLogger("peermatch.web")
 
@@ -57,13 +58,6 @@ _PAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def form_errors(db: Session, exc: ValidationFailed) -> dict[str, str]:
-    """Messages for a form from a validation failure; the failed write is discarded first so
-    the request never commits half of it."""
-    db.rollback()
-    return dict(exc.errors)
-
-
 def safe_next(target: str | None, default: str = "/reviewers") -> str:
     """Only ever redirect within this site after sign-in."""
     if (
@@ -85,6 +79,12 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
             media_type=MediaType.JSON,
         )
     title, body = _PAGES.get(status_code, _PAGES[500])
+    # A path that matches no route ran no middleware: find the session here, so a signed-in
+    # coordinator still sees the signed-in header on a 404 or 405.
+    try:
+        resolve_coordinator(request.scope)
+    except Exception:  # the database may be what failed; the page shows signed out
+        request.scope["user"] = None
     return Template(
         "errors/error.html",
         context={"title": title, "body": body, "message": message, "status_code": status_code},
@@ -120,6 +120,17 @@ def _on_domain_error(request: Request, exc: DomainError) -> Response:
     return error_page(request, HTTP_400_BAD_REQUEST, exc.message)
 
 
+def _on_data_error(request: Request, exc: DataError) -> Response:
+    # The database refused a value it was given (out of range, unstorable): the request's
+    # fault, so 400. Every input should be validated before this; the log names the route.
+    log.warning(
+        "database refused a value on %s %s",
+        request.method,
+        request.scope.get("path_template", request.url.path),
+    )
+    return error_page(request, HTTP_400_BAD_REQUEST)
+
+
 def _on_unexpected(request: Request, exc: Exception) -> Response:
     # The exception type and the route only: a message may carry personal data.
     log.error(
@@ -137,5 +148,6 @@ HANDLERS: dict[Any, Any] = {
     PermissionDeniedException: _on_http_exception,
     HTTPException: _on_http_exception,
     DomainError: _on_domain_error,
+    DataError: _on_data_error,
     Exception: _on_unexpected,
 }

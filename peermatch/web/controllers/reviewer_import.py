@@ -12,9 +12,8 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from peermatch import reviewer_csv
-from peermatch.web.controllers.reviewers import _me
 from peermatch.web.forms import parse_int, provide_form
-from peermatch.web.params import Db, Form
+from peermatch.web.params import Db, Form, Me
 
 
 class ReviewerImportController(Controller):
@@ -28,7 +27,7 @@ class ReviewerImportController(Controller):
         return Template("reviewers/import.html", context={"errors": {}, "imported": imported})
 
     @post("/import", sync_to_thread=True)
-    def preview(self, request: Request, db: Db, form: Form) -> Template:
+    def preview(self, db: Db, me: Me, form: Form) -> Template:
         upload = form.get("file")
         content = _read(upload)
         if content is None:
@@ -37,26 +36,26 @@ class ReviewerImportController(Controller):
                 context={"errors": {"file": "Select a CSV file of reviewers"}},
                 status_code=400,
             )
-        result = reviewer_csv.preview_import(db, _me(request).region_id, content)
+        result = reviewer_csv.preview_import(db, me.region_id, content)
         return _preview_page(result, content)
 
     @post("/import/confirm", sync_to_thread=True)
-    def confirm(self, request: Request, db: Db, form: Form) -> Template | Redirect:
+    def confirm(self, db: Db, me: Me, form: Form) -> Template | Redirect:
         try:
             content = base64.b64decode(str(form.get("content") or ""), validate=True)
         except (binascii.Error, ValueError):
             content = b""
-        me = _me(request)
-        # Checked again: the region's data may have changed since the preview.
-        result = reviewer_csv.preview_import(db, me.region_id, content)
-        if result.fatal or result.errors or not content:
-            return _preview_page(result, content)
-        count = reviewer_csv.apply_import(db, me.region_id, content, actor=me.actor)
+        # Checked again as it is written: the region's data may have changed since the preview.
+        try:
+            count = reviewer_csv.apply_import(db, me.region_id, content, actor=me.actor)
+        except reviewer_csv.ImportRejected as exc:
+            return _preview_page(exc.preview, content)
         return Redirect(f"/reviewers/import?imported={count}", status_code=303)
 
     @get("/export.csv", sync_to_thread=True)
-    def export(self, request: Request, db: Db) -> Response[str]:
-        content = reviewer_csv.export_reviewers(db, _me(request).region_id)
+    def export(self, db: Db, me: Me) -> Response[str]:
+        # A copy of personal data leaving the service: audited, as the CLI export is.
+        content = reviewer_csv.export_reviewers(db, me.region_id, actor=me.actor)
         filename = f"reviewers-{dt.date.today().isoformat()}.csv"
         return Response(
             content,
