@@ -80,14 +80,16 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 # Ids are INTEGER columns (32-bit on PostgreSQL): a path number outside 1..MAX_ID names nothing.
 MAX_ID = 2**31 - 1
+MAX_PATH, MAX_SEGMENT = 1024, 200
 # C0 controls and DEL, except tab, line feed and carriage return. Nothing typed needs them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RequestShapeMiddleware:
     """Refuses, before any handler runs, what no PeerMatch route can use: an int path parameter
-    outside 1..MAX_ID or a control character in the path (404: no such page), and a control
-    character anywhere in the query string (400). Every route, present and future, gets this.
+    outside 1..MAX_ID, a control character in the path or an over-long path (404: no such
+    page), and a control character anywhere in the query string (400). Every route, present
+    and future, gets this.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -107,7 +109,11 @@ def check_request_shape(scope: Scope) -> None:
             raise NotFoundException()
         if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
             raise NotFoundException()
-    if CONTROL_CHARACTERS.search(unquote(scope.get("path", ""))):
+    path = unquote(scope.get("path", ""))
+    if CONTROL_CHARACTERS.search(path):
+        raise NotFoundException()
+    # No page or file has a longer name; a filesystem would refuse one (and answer 500).
+    if len(path) > MAX_PATH or any(len(part) > MAX_SEGMENT for part in path.split("/")):
         raise NotFoundException()
     query = scope.get("query_string", b"").decode("latin-1")
     for key, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
