@@ -9,20 +9,20 @@ VENDOR := peermatch/static/vendor
 run: setup assets db
 	$(BIN)/peermatch serve
 
-test: setup assets
-	$(BIN)/ruff check peermatch tests
-	$(BIN)/ruff format --check peermatch tests
-	$(BIN)/mypy
+LINTED := peermatch tests data/demo
+
+test: lint assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The same checks run by .pre-commit-config.yaml.
 lint: setup
-	$(BIN)/ruff check peermatch tests
-	$(BIN)/ruff format --check peermatch tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format peermatch tests
-	$(BIN)/ruff check --fix peermatch tests
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 setup: $(VENV)/.installed
 

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from peermatch import accounts, registry, reviewer_csv
 from peermatch.models import Partnership, Region, RequestStatus
 from peermatch.requests import RequestInput, create_request
-from peermatch.settings import PROJECT_ROOT
+from peermatch.resources import resource_dir
 
-DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+DEMO_DIR = resource_dir("data") / "demo"
 DEMO_REGION_CODE = "demo-north"
 DEMO_COORDINATOR_EMAIL = "coordinator@demo.peermatch.example"
 # Printed when the demo starts; only ever loaded outside production mode.

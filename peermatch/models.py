@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from pydantic import NaiveDatetime
 from sqlalchemy import Column, String, UniqueConstraint
@@ -166,7 +167,7 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=60)  # "reviewer.create", "request.view", ...
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=40)
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class WebSession(SQLModel, table=True):

@@ -57,7 +57,7 @@ def delay_after(failures: int, rule: Rule) -> dt.timedelta:
     over = failures - rule.free_failures
     if over <= 0:
         return dt.timedelta(0)
-    return min(FIRST_DELAY * 2 ** min(over - 1, 20), MAX_DELAY)
+    return min(FIRST_DELAY * (1 << min(over - 1, 20)), MAX_DELAY)
 
 
 def wait_seconds(session: Session, attempt_keys: tuple[str, ...], now: dt.datetime) -> int:
@@ -87,7 +87,7 @@ def record_failure(session: Session, attempt_keys: tuple[str, ...], now: dt.date
             update(SignInThrottle)
             .where(col(SignInThrottle.key) == key)
             .values(
-                failures=1 if forget else SignInThrottle.failures + 1,  # type: ignore[operator]
+                failures=1 if forget else SignInThrottle.failures + 1,
                 last_failure_at=now,
             )
         )

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from peermatch.db import make_engine
-from peermatch.settings import PROJECT_ROOT, Settings, load_settings
+from peermatch.resources import resource_dir
+from peermatch.settings import Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors, security
 from peermatch.web.api_docs import openapi_config
@@ -34,7 +35,7 @@ from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController, home
 from peermatch.web.controllers.sign_in import SignInController
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = resource_dir("templates")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

@@ -70,7 +70,9 @@ def safe_next(target: str | None, default: str = "/reviewers") -> str:
     return target
 
 
-def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+def error_page(
+    request: Request[Any, Any, Any], status_code: int, message: str | None = None
+) -> Response[Any]:
     if not _wants_html(request):
         title, _ = _PAGES.get(status_code, _PAGES[500])
         return Response(
@@ -92,17 +94,17 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
     )
 
 
-def _wants_html(request: Request) -> bool:
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def _on_http_exception(request: Request, exc: HTTPException) -> Response:
+def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return _on_unexpected(request, exc)
     return error_page(request, exc.status_code)
 
 
-def _on_not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
+def _on_not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     if request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if here != "/":
@@ -110,7 +112,7 @@ def _on_not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
     return Redirect("/sign-in", status_code=303)
 
 
-def _on_domain_error(request: Request, exc: DomainError) -> Response:
+def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if isinstance(exc, NotFound):
         return error_page(request, HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
@@ -120,7 +122,7 @@ def _on_domain_error(request: Request, exc: DomainError) -> Response:
     return error_page(request, HTTP_400_BAD_REQUEST, exc.message)
 
 
-def _on_data_error(request: Request, exc: DataError) -> Response:
+def _on_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
     # The database refused a value it was given (out of range, unstorable): the request's
     # fault, so 400. Every input should be validated before this; the log names the route.
     log.warning(
@@ -131,7 +133,7 @@ def _on_data_error(request: Request, exc: DataError) -> Response:
     return error_page(request, HTTP_400_BAD_REQUEST)
 
 
-def _on_unexpected(request: Request, exc: Exception) -> Response:
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The exception type and the route only: a message may carry personal data.
     log.error(
         "unhandled %s on %s %s",

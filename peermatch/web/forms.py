@@ -19,7 +19,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 _DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
 
 
-async def provide_form(request: Request) -> FormMultiDict:
+async def provide_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     """The parsed form body (already read once by the CSRF check, so this is cached)."""
     return await request.form()
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -96,7 +97,7 @@ class RequestShapeMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             check_request_shape(scope)
         await self.app(scope, receive, send)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -21,7 +22,7 @@ class ReviewerImportController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/import", sync_to_thread=False)
-    def upload_form(self, request: Request) -> Template:
+    def upload_form(self, request: Request[Any, Any, Any]) -> Template:
         # Only ever a count: anything else in the link is ignored, never shown.
         imported = parse_int(request.query_params.get("imported"), 1, reviewer_csv.MAX_ROWS)
         return Template("reviewers/import.html", context={"errors": {}, "imported": imported})

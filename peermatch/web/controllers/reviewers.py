@@ -33,7 +33,7 @@ class ReviewerController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db, me: Me) -> Template:
+    def index(self, request: Request[Any, Any, Any], db: Db, me: Me) -> Template:
         raw = {key: str(request.query_params.get(key) or "").strip() for key in FILTER_KEYS}
         filters, errors = _filters(raw)
         page_number = max(1, parse_int(request.query_params.get("page")) or 1)
@@ -55,7 +55,9 @@ class ReviewerController(Controller):
         )
 
     @get("/{reviewer_id:int}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, me: Me, reviewer_id: ReviewerId) -> Template:
+    def show(
+        self, request: Request[Any, Any, Any], db: Db, me: Me, reviewer_id: ReviewerId
+    ) -> Template:
         reviewer = registry.get_reviewer(db, me.region_id, reviewer_id)
         return Template(
             "reviewers/show.html",
