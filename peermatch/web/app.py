@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
         exception_handlers=errors.HANDLERS,
+        request_max_body_size=errors.MAX_REQUEST_BYTES,  # larger bodies get the 413 page
         # Security headers and the CSP nonce on every response, error pages and static included.
         before_send=[security.add_security_headers],
         openapi_config=openapi_config(),

@@ -29,6 +29,8 @@ from peermatch.web.auth import resolve_coordinator
 
 log = logging.getLogger("peermatch.web")
 
+MAX_REQUEST_BYTES = 10_000_000  # what the 413 page says, so it is set here
+
 _PAGES: dict[int, tuple[str, str]] = {
     400: ("Sorry, there is a problem with your request", "Check what you entered and try again."),
     403: (
@@ -45,7 +47,8 @@ _PAGES: dict[int, tuple[str, str]] = {
     409: ("Sorry, that change clashes with existing data", "Go back, check and try again."),
     413: (
         "The file is too large",
-        "PeerMatch accepts uploads of up to 10 MB. Go back and choose a smaller file.",
+        f"PeerMatch accepts uploads of up to {MAX_REQUEST_BYTES // 1_000_000} MB. "
+        "Go back and choose a smaller file.",
     ),
     429: (
         "Too many requests",

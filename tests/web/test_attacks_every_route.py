@@ -125,3 +125,46 @@ def test_no_get_route_fails_or_reflects_markup_signed_in(alice_client, app, real
     assert _walk(alice_client, app, real_reviewer.id) > 100
     # Still signed in: nothing above ended the session or broke the app.
     assert alice_client.get("/reviewers").status_code == 200
+
+
+# Form fields any page might read; every POST route receives all of them, hostile.
+FORM_KEYS = [
+    *COMMON_KEYS,
+    "name",
+    "email",
+    "password",
+    "partnership_id",
+    "agency",
+    "job_role",
+    "skills",
+    "capacity",
+    "active",
+    "accredited_on",
+    "unavailable-0-from",
+    "unavailable-0-to",
+    "unavailable-150-from",
+    "conflict_partnership_ids",
+    "content",
+    "reference",
+    "methodology",
+    "peers",
+    "window_start",
+    "window_end",
+    "reason",
+]
+
+
+def test_no_post_route_fails_or_reflects_markup_signed_in(
+    alice_client, app, real_reviewer, csrf_token
+):
+    token = csrf_token(alice_client, "/reviewers/new")
+    posts = [r for r in app.routes if isinstance(r, HTTPRoute) and "POST" in r.methods]
+    assert posts
+    for route in posts:
+        if route.path == "/sign-out":
+            continue  # would end the session the walk runs in
+        for path in _paths(route, real_reviewer.id):
+            for payload in HOSTILE:
+                form = {key: payload for key in FORM_KEYS} | {"_csrf_token": token}
+                response = alice_client.post(path, data=form, follow_redirects=False)
+                _check(response, f"POST {path} …={payload!r}")
