@@ -22,6 +22,7 @@ from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import ApiKey, Partnership, Region, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 would hash a megabyte; no one types one
 API_KEY_SCHEME = "pm"
 DUPLICATE_EMAIL = "An account with this email address already exists"
 
@@ -102,6 +103,8 @@ def create_user(
         errors["name"] = problem
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors["password"] = f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
     if session.get(Region, region_id) is None:
         errors["region_id"] = "Choose a region that exists"
     if role not in {r.value for r in Role}:
@@ -154,6 +157,7 @@ def authenticate(
     client_key, pair_key = throttle.keys(email, client)
     if wait := throttle.wait_seconds(session, (client_key, pair_key), now):
         raise SignInThrottled(wait)
+    password = password[: MAX_PASSWORD_LENGTH + 1]  # longer cannot match; never hash a megabyte
     user = None
     if email_address.is_valid(email):  # never queries with NUL or other junk in the address
         user = find_user_by_email(session, email)

@@ -4,6 +4,7 @@ errors, redirects to sign-in, and form messages for validation failures."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,8 @@ from sqlalchemy.exc import DataError
 
 from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied
 from peermatch.web.auth import resolve_coordinator
+
+CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 
 log = logging.getLogger("peermatch.web")
 
@@ -67,7 +70,11 @@ def safe_next(target: str | None, default: str = "/reviewers") -> str:
         not target
         or not target.startswith("/")
         or target.startswith(("//", "/\\"))
-        or any(c in target for c in "\r\n\\")
+        # Browsers drop tabs and line breaks from a URL ("/\t/evil" becomes "//evil") and read
+        # a backslash as a slash: nothing of the kind, nor any other control character or space.
+        or any(c in target for c in "\\ ")
+        or CONTROL_OR_BREAK.search(target)
+        or len(target) > 2000
     ):
         return default
     return target

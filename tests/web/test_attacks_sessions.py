@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar.testing import TestClient
 from sqlmodel import select
 
@@ -54,3 +55,22 @@ def test_sign_in_starts_a_fresh_csrf_token(client, alice, sign_in, csrf_token):
     assert expired and "max-age=0" in expired[0].lower()
     after = csrf_token(client, "/reviewers/new")
     assert after != before
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/\\evil.example",
+        "/%0a/x\x00",
+        " //evil.example",
+        "https:/\\evil.example",
+        "/\x0b/evil.example",
+    ],
+)
+def test_sign_in_never_sends_a_browser_off_site(client, alice, sign_in, target):
+    response = sign_in(client, alice.email, next=target)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/reviewers"

@@ -35,3 +35,14 @@ def test_it_marks_nothing_safe_but_the_csrf_field(template: Path):
 
 def test_the_rules_see_the_templates():
     assert len(TEMPLATES) > 5
+
+
+def test_python_code_marks_nothing_safe():
+    root = Path(__file__).resolve().parents[2] / "peermatch"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bMarkup\(|markupsafe|\bautoescape\s*=\s*False", line)
+    ]
+    assert offenders == []
