@@ -132,7 +132,9 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respo
     return error_page(request, HTTP_400_BAD_REQUEST, exc.message)
 
 
-def _on_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+def _on_data_error(
+    request: Request[Any, Any, Any], exc: DataError | OverflowError
+) -> Response[Any]:
     # The database refused a value it was given (out of range, unstorable): the request's
     # fault, so 400. Every input should be validated before this; the log names the route.
     log.warning(
@@ -161,5 +163,6 @@ HANDLERS: dict[Any, Any] = {
     HTTPException: _on_http_exception,
     DomainError: _on_domain_error,
     DataError: _on_data_error,
+    OverflowError: _on_data_error,  # SQLite's "int too large", a date out of range
     Exception: _on_unexpected,
 }

@@ -84,13 +84,17 @@ MAX_ID = 2**31 - 1
 MAX_PATH, MAX_SEGMENT = 1024, 200
 # C0 controls and DEL, except tab, line feed and carriage return. Nothing typed needs them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A whole number too long for any database column (a typed ``limit: int`` query parameter would
+# otherwise carry it to the database). Long digit strings only: tokens are never this short.
+_HUGE_NUMBER = re.compile(r"[+-]?0*[0-9]{19,40}")
+INT64_MAX = 2**63 - 1
 
 
 class RequestShapeMiddleware:
     """Refuses, before any handler runs, what no PeerMatch route can use: an int path parameter
     outside 1..MAX_ID, a control character in the path or an over-long path (404: no such
-    page), and a control character anywhere in the query string (400). Every route, present
-    and future, gets this.
+    page), and a control character or a number beyond 64 bits anywhere in the query string
+    (400). Every route, present and future, gets this.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -120,6 +124,8 @@ def check_request_shape(scope: Scope) -> None:
     for key, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
         if CONTROL_CHARACTERS.search(key) or CONTROL_CHARACTERS.search(value):
             raise ClientException("The address contains characters that are not allowed")
+        if _HUGE_NUMBER.fullmatch(value.strip()) and abs(int(value)) > INT64_MAX:
+            raise ClientException("A number in the address is too large")
 
 
 # --- the client's address ---------------------------------------------------------------------

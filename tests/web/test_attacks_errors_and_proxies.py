@@ -7,6 +7,7 @@ import ipaddress
 
 import pytest
 from litestar import get
+from litestar.params import FromQuery
 from test_security_headers import assert_hardened
 
 from peermatch.settings import SettingsError, load_settings
@@ -116,3 +117,33 @@ def test_the_setting_reads_cidrs_and_refuses_junk():
     assert load_settings({}).trusted_proxies == ()
     with pytest.raises(SettingsError, match="PEERMATCH_TRUSTED_PROXIES"):
         load_settings({"PEERMATCH_TRUSTED_PROXIES": "10.0.0.0/33"})
+
+
+def test_a_typed_query_number_beyond_64_bits_never_reaches_a_handler(app, client):
+    seen: list[int] = []
+
+    @get("/__probe", sync_to_thread=False)
+    def probe(limit: FromQuery[int] = 10) -> dict[str, int]:
+        seen.append(limit)
+        return {"limit": limit}
+
+    app.register(probe)
+    for huge in ("99999999999999999999", "-9223372036854775809", "+0009223372036854775808"):
+        response = client.get(f"/__probe?limit={huge}")
+        assert response.status_code == 400, huge
+        assert_hardened(response)
+    assert client.get("/__probe?limit=9223372036854775807").status_code == 200
+    assert seen == [9223372036854775807]
+
+
+def test_an_overflow_deep_down_answers_400_not_500(app, client):
+    @get("/__overflow", sync_to_thread=False)
+    def overflow() -> str:
+        import datetime as dt
+
+        return str(dt.date.max + dt.timedelta(days=1))
+
+    app.register(overflow)
+    response = client.get("/__overflow")
+    assert response.status_code == 400
+    assert_hardened(response)
