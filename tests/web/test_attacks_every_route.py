@@ -97,10 +97,12 @@ def _walk(client, app: Litestar, real_id: int) -> int:
     for route in _get_routes(app):
         keys = _query_keys(route)
         for path in _paths(route, real_id):
-            for payload in HOSTILE:
+            for number, payload in enumerate(HOSTILE):
                 query = "&".join(f"{quote(k)}={quote(payload, safe='')}" for k in keys)
-                response = client.get(f"{path}?{query}", follow_redirects=False)
-                _check(response, f"GET {path}?…={payload!r}")
+                # Every other request as htmx sends it: pages may answer with a fragment.
+                headers = {"HX-Request": "true"} if number % 2 else {}
+                response = client.get(f"{path}?{query}", headers=headers, follow_redirects=False)
+                _check(response, f"GET {path}?…={payload!r} {headers}")
                 requests += 1
             response = client.get(path, follow_redirects=False)
             _check(response, f"GET {path}")
