@@ -6,7 +6,12 @@ from pathlib import Path
 
 from setuptools import find_namespace_packages, setup
 
-SHIPPED = {"peermatch.templates": "templates", "peermatch.data": "data"}
+# Only folders present: a build context may leave them out (the Dockerfile copies them later).
+SHIPPED = {
+    package: folder
+    for package, folder in {"peermatch.templates": "templates", "peermatch.data": "data"}.items()
+    if Path(folder).is_dir()
+}
 
 
 def _folders(package: str, root: str) -> list[str]:
