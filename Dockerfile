@@ -13,7 +13,7 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY peermatch ./peermatch
 RUN /opt/venv/bin/pip install -e .
 

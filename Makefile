@@ -9,20 +9,20 @@ VENDOR := peermatch/static/vendor
 run: setup assets db
 	$(BIN)/peermatch serve
 
-test: setup assets
-	$(BIN)/ruff check peermatch tests
-	$(BIN)/ruff format --check peermatch tests
-	$(BIN)/mypy
+LINTED := peermatch tests data/demo
+
+test: lint assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The same checks run by .pre-commit-config.yaml.
 lint: setup
-	$(BIN)/ruff check peermatch tests
-	$(BIN)/ruff format --check peermatch tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format peermatch tests
-	$(BIN)/ruff check --fix peermatch tests
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 setup: $(VENV)/.installed
 
@@ -37,11 +37,12 @@ assets: $(VENDOR)/.installed
 
 $(VENDOR)/.installed: package.json
 	npm install --no-audit --no-fund --silent
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/htmx
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/htmx $(VENDOR)/swagger
 	cp -R node_modules/govuk-frontend/dist/govuk/assets $(VENDOR)/govuk/assets
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css $(VENDOR)/govuk/
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/govuk/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger/
 	touch $@
 
 db: setup

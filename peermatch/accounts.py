@@ -14,17 +14,15 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from peermatch import audit, email_address
+from peermatch import audit, email_address, text, throttle
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import ApiKey, Partnership, Region, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILED_SIGN_INS = 5
-LOCK_DURATION = dt.timedelta(minutes=15)
+MAX_PASSWORD_LENGTH = 1024  # argon2 would hash a megabyte; no one types one
 API_KEY_SCHEME = "pm"
 MAX_API_KEY_DAYS = 3650
 _UNKNOWN_DIGEST = "0" * 64
@@ -41,14 +39,16 @@ class SignInFailed(DomainError):
 
 
 class SignInThrottled(DomainError):
-    """Too many consecutive failures on this account; try again after ``retry_after_seconds``."""
+    """Too many recent failures from this client (for this email or any); try again after
+    ``retry_after_seconds``. Said the same way whether or not the email has an account."""
 
     def __init__(self, retry_after_seconds: int) -> None:
-        minutes = max(1, -(-retry_after_seconds // 60))
-        super().__init__(
-            f"Too many failed sign-in attempts. Try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}"
-        )
+        if retry_after_seconds < 60:
+            wait = f"{retry_after_seconds} second{'s' if retry_after_seconds != 1 else ''}"
+        else:
+            minutes = -(-retry_after_seconds // 60)
+            wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+        super().__init__(f"Too many failed sign-in attempts. Wait {wait} and try again")
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -101,10 +101,12 @@ def create_user(
         errors["email"] = DUPLICATE_EMAIL
     if not name.strip():
         errors["name"] = "Enter a name"
-    elif len(name.strip()) > 120:
-        errors["name"] = "Name must be 120 characters or fewer"
+    elif problem := text.text_problem(name.strip(), "Name", max_length=120):
+        errors["name"] = problem
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors["password"] = f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
     if session.get(Region, region_id) is None:
         errors["region_id"] = "Choose a region that exists"
     if role not in {r.value for r in Role}:
@@ -138,30 +140,39 @@ def create_user(
 
 
 def authenticate(
-    session: Session, email: str, password: str, *, now: dt.datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    client: str = "unknown",
+    now: dt.datetime | None = None,
 ) -> User:
     """The active user with this email and password, or SignInFailed / SignInThrottled.
 
-    Failures are committed before raising: the caller's transaction is about to be rolled
-    back by the exception, and a forgotten failure would make the throttle useless.
+    ``client`` is the caller's address (see peermatch/throttle.py). Unknown emails and wrong
+    passwords fail alike: same error, same throttling, same argon2 time. Failures are
+    committed before raising: the caller's transaction is about to be rolled back by the
+    exception, and a forgotten failure would make the throttle useless.
     """
     now = now or utcnow()
-    user = find_user_by_email(session, email)
+    email = email_address.normalise(email)
+    client_key, pair_key = throttle.keys(email, client)
+    if wait := throttle.wait_seconds(session, (client_key, pair_key), now):
+        raise SignInThrottled(wait)
+    password = password[: MAX_PASSWORD_LENGTH + 1]  # longer cannot match; never hash a megabyte
+    user = None
+    if email_address.is_valid(email):  # never queries with NUL or other junk in the address
+        user = find_user_by_email(session, email)
     if user is None or not user.active:
         verify_password(_dummy_hash(), password)
+        _remember_failure(session, None, (client_key, pair_key), now)
         raise SignInFailed()
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            raise SignInThrottled(int((user.locked_until - now).total_seconds()) or 1)
-        user.locked_until = None  # the lock has run out: a fresh set of attempts
-        user.failed_sign_ins = 0
     if not verify_password(user.password_hash, password):
-        _remember_failure(session, user, now)
+        _remember_failure(session, user, (client_key, pair_key), now)
         raise SignInFailed()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    throttle.clear(session, pair_key)
     audit.record(
         session,
         actor=f"user:{user.id}",
@@ -174,26 +185,19 @@ def authenticate(
     return user
 
 
-def _remember_failure(session: Session, user: User, now: dt.datetime) -> None:
-    # Incremented in SQL so that parallel attempts cannot lose a failure between them.
-    session.flush()
-    session.execute(
-        update(User)
-        .where(User.id == user.id)  # type: ignore[arg-type]
-        .values(failed_sign_ins=User.failed_sign_ins + 1)
-    )
-    session.refresh(user, ["failed_sign_ins"])
-    if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-        user.locked_until = now + LOCK_DURATION
-    audit.record(
-        session,
-        actor="anonymous",
-        action="user.sign_in_failed",
-        entity="user",
-        entity_id=user.id,
-        region_id=user.region_id,
-        detail={"locked": user.locked_until is not None},
-    )
+def _remember_failure(
+    session: Session, user: User | None, keys: tuple[str, str], now: dt.datetime
+) -> None:
+    throttle.record_failure(session, keys, now)
+    if user is not None:
+        audit.record(
+            session,
+            actor="anonymous",
+            action="user.sign_in_failed",
+            entity="user",
+            entity_id=user.id,
+            region_id=user.region_id,
+        )
     session.commit()
 
 
@@ -231,8 +235,8 @@ def create_api_key(
         raise NotFound("No such partnership")
     if not name.strip():
         raise ValidationFailed({"name": "Enter a name for the key"})
-    if len(name.strip()) > 120:
-        raise ValidationFailed({"name": "Name must be 120 characters or fewer"})
+    if problem := text.text_problem(name.strip(), "Name", max_length=120):
+        raise ValidationFailed({"name": problem})
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     now = now or utcnow()

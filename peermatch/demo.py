@@ -28,9 +28,9 @@ from peermatch.models import (
     Unavailability,
 )
 from peermatch.requests import RequestInput, create_request
-from peermatch.settings import PROJECT_ROOT
+from peermatch.resources import resource_dir
 
-DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+DEMO_DIR = resource_dir("data") / "demo"
 DEMO_REGION_CODE = "demo-north"
 DEMO_COORDINATOR_EMAIL = "coordinator@demo.peermatch.example"
 # Printed when the demo starts; only ever loaded outside production mode.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from peermatch import text
+
 # Plain on purpose: one @, a dot in the domain, no spaces. Delivery proves the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LENGTH = 254
@@ -14,4 +16,11 @@ def normalise(email: str) -> str:
 
 
 def is_valid(email: str) -> bool:
-    return len(email) <= MAX_LENGTH and bool(_EMAIL.match(email))
+    """One @, a dot in the domain, no spaces or control characters, and not a spreadsheet
+    formula (no leading =, +, -, @)."""
+    return (
+        len(email) <= MAX_LENGTH
+        and bool(_EMAIL.fullmatch(email))
+        and not text.has_control_characters(email)
+        and not text.starts_like_formula(email)
+    )

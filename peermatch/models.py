@@ -191,8 +191,6 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.coordinator, sa_column=Column(_enum(Role), nullable=False))
     region_id: int = Field(foreign_key="region.id", index=True)
     active: bool = True
-    failed_sign_ins: int = 0
-    locked_until: NaiveDatetime | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
@@ -218,7 +216,7 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=60)  # "reviewer.create", "request.view", ...
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=40)
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class WebSession(SQLModel, table=True):
@@ -368,3 +366,11 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None  # NULL while the first request is still being handled
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per client address and per (email, client address), so that
+    several app processes slow an attacker together. ``key`` holds no email in clear (a hash)."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    failures: int = 0
+    last_failure_at: NaiveDatetime = Field(default_factory=utcnow)
+    blocked_until: NaiveDatetime | None = None

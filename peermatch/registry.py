@@ -8,8 +8,9 @@ reported as not found, never as forbidden: a region must not learn what another 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from peermatch import audit, email_address
+from peermatch import audit, email_address, text
 from peermatch.errors import NotFound, ValidationFailed
 from peermatch.models import (
     Assignment,
@@ -40,11 +41,17 @@ MAX_CAPACITY = 10  # concurrent reviews; more than this is a typing mistake, not
 MAX_PRIOR_REVIEWS = 500
 MAX_NAME = 120
 MAX_JOB_ROLE = 120
-DUPLICATE_EMAIL = "Another reviewer already has this email address"
-# Text a spreadsheet would run as a formula when a coordinator opens an export.
-_FORMULA_START = ("=", "+", "-", "@")
+MAX_UNAVAILABLE = 100  # periods away per reviewer
+# Emails are unique across the whole service (one person, one capacity, one inbox for
+# invitations). The message is the same whichever region holds the address and names no
+# reviewer, so it says nothing about another region beyond what uniqueness must.
+DUPLICATE_EMAIL = (
+    "This email address cannot be used: it is already registered for a reviewer. "
+    "Check it is the reviewer's own work email address"
+)
 
 T = TypeVar("T")
+_BLANKS = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass
@@ -226,12 +233,14 @@ def list_reviewers(
     page: int = 1,
     per_page: int = 25,
 ) -> Page[ReviewerView]:
-    page, per_page = max(1, page), max(1, min(per_page, 500))
+    per_page = max(1, min(per_page, 500))
     where = and_(*_conditions(region_id, filters))
     joined = col(Reviewer.partnership_id) == col(Partnership.id)
     total = session.exec(
         select(func.count(col(Reviewer.id))).join(Partnership, joined).where(where)
     ).one()
+    # A page past the end shows the last one (and the offset always fits the database).
+    page = max(1, min(page, -(-int(total) // per_page)))
     rows = session.exec(
         select(Reviewer, Partnership)
         .join(Partnership, joined)
@@ -317,11 +326,11 @@ def clean_input(data: ReviewerInput) -> ReviewerInput:
         key=lambda s: (order.index(s) if s in order else len(order), s),
     )
     return ReviewerInput(
-        name=" ".join(data.name.split()),
+        name=_squeeze(data.name),
         email=email_address.normalise(data.email),
         partnership_id=data.partnership_id,
         agency=data.agency.strip(),
-        job_role=" ".join(data.job_role.split()),
+        job_role=_squeeze(data.job_role),
         skills=skills,
         capacity=data.capacity,
         active=bool(data.active),
@@ -331,6 +340,12 @@ def clean_input(data: ReviewerInput) -> ReviewerInput:
         unavailable=sorted(set(data.unavailable)),
         conflict_partnership_ids=sorted(set(data.conflict_partnership_ids)),
     )
+
+
+def _squeeze(value: str) -> str:
+    """Runs of spaces, tabs and line breaks to one space; other control characters are kept,
+    for the rules to refuse (str.split would quietly hide some of them)."""
+    return _BLANKS.sub(" ", value).strip(" ")
 
 
 def validation_errors(
@@ -349,10 +364,8 @@ def validation_errors(
     errors: dict[str, str] = {}
     if not data.name:
         errors["name"] = "Enter the reviewer's name"
-    elif len(data.name) > MAX_NAME:
-        errors["name"] = f"Name must be {MAX_NAME} characters or fewer"
-    elif data.name.startswith(_FORMULA_START):
-        errors["name"] = "Name must not start with =, +, -, or @"
+    elif problem := text.text_problem(data.name, "Name", max_length=MAX_NAME):
+        errors["name"] = problem
     if email_problem := _email_problem(session, data.email, reviewer_id):
         errors["email"] = email_problem
     if data.partnership_id is None:
@@ -363,14 +376,11 @@ def validation_errors(
         errors["agency"] = "Choose the reviewer's agency"
     elif data.agency not in vocab.agencies:
         errors["agency"] = f"Agency must be one of: {', '.join(vocab.agencies)}"
-    if len(data.job_role) > MAX_JOB_ROLE:
-        errors["job_role"] = f"Job role must be {MAX_JOB_ROLE} characters or fewer"
-    elif data.job_role.startswith(_FORMULA_START):
-        errors["job_role"] = "Job role must not start with =, +, -, or @"
+    if problem := text.text_problem(data.job_role, "Job role", max_length=MAX_JOB_ROLE):
+        errors["job_role"] = problem
     if unknown := [s for s in data.skills if s not in vocab.skills]:
-        errors["skills"] = (
-            f"Unknown skill {', '.join(unknown)}; skills must be from: {', '.join(vocab.skills)}"
-        )
+        shown = ", ".join(repr(s) for s in unknown[:5])  # repr: a control character shows as \x..
+        errors["skills"] = f"Unknown skill {shown}; skills must be from: {', '.join(vocab.skills)}"
     if data.capacity is None:
         errors["capacity"] = f"Enter how many reviews they can take at once (0 to {MAX_CAPACITY})"
     elif not 0 <= data.capacity <= MAX_CAPACITY:
@@ -392,7 +402,12 @@ def validation_errors(
             errors["last_review_on"] = (
                 "Date of the last peer review needs at least one review before PeerMatch"
             )
-    if backwards := [(s, e) for s, e in data.unavailable if s > e]:
+    if len(data.unavailable) > MAX_UNAVAILABLE:
+        errors["unavailable"] = (
+            f"Enter no more than {MAX_UNAVAILABLE} unavailable periods; "
+            f"merge periods that run into each other"
+        )
+    elif backwards := [(s, e) for s, e in data.unavailable if s > e]:
         start, end = backwards[0]
         errors["unavailable"] = (
             f"An unavailable period must start on or before its end ({start} is after {end})"
@@ -405,6 +420,8 @@ def validation_errors(
 def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str | None:
     if not email:
         return "Enter the reviewer's work email address"
+    if problem := text.text_problem(email, "Email address"):
+        return problem
     if not email_address.is_valid(email):
         return "Enter an email address in the correct format, like name@example.org"
     other = session.exec(select(Reviewer.id).where(Reviewer.email == email)).first()
@@ -414,10 +431,18 @@ def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str
 
 
 def create_reviewer(
-    session: Session, region_id: int, data: ReviewerInput, *, actor: str
+    session: Session,
+    region_id: int,
+    data: ReviewerInput,
+    *,
+    actor: str,
+    input_errors: Mapping[str, str] | None = None,
 ) -> ReviewerView:
+    """Add a reviewer. ``input_errors`` are problems the caller met reading its input (a date
+    that is not a date); with them nothing is written, and the ValidationFailed carries them
+    together with every rule the rest of the input breaks, so all can be fixed in one go."""
     data = clean_input(data)
-    if errors := validation_errors(session, region_id, data):
+    if errors := {**validation_errors(session, region_id, data), **(input_errors or {})}:
         raise ValidationFailed(errors)
     with _email_race_guard(session):
         reviewer = _insert(session, data)
@@ -443,11 +468,20 @@ def create_reviewers(
 
 
 def update_reviewer(
-    session: Session, region_id: int, reviewer_id: int, data: ReviewerInput, *, actor: str
+    session: Session,
+    region_id: int,
+    reviewer_id: int,
+    data: ReviewerInput,
+    *,
+    actor: str,
+    input_errors: Mapping[str, str] | None = None,
 ) -> ReviewerView:
+    """Change a reviewer of the region (NotFound outside it); ``input_errors`` as for
+    :func:`create_reviewer`."""
     before = get_reviewer(session, region_id, reviewer_id)
     data = clean_input(data)
-    if errors := validation_errors(session, region_id, data, reviewer_id=reviewer_id):
+    rules = validation_errors(session, region_id, data, reviewer_id=reviewer_id)
+    if errors := {**rules, **(input_errors or {})}:
         raise ValidationFailed(errors)
     changed = _changed_fields(clean_input(before.as_input()), data)
     if not changed:

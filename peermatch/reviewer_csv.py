@@ -20,6 +20,7 @@ from peermatch import audit, registry
 from peermatch.errors import ValidationFailed
 from peermatch.models import Reviewer
 from peermatch.registry import ReviewerInput
+from peermatch.text import from_spreadsheet_cell, spreadsheet_cell
 
 COLUMNS = (
     "name",
@@ -138,7 +139,9 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]] | str:
             continue
         if len(records) >= MAX_ROWS:
             return f"The file has more than {MAX_ROWS} reviewers; split it into smaller files"
-        values = dict(zip(names, (c.strip() for c in cells), strict=False))
+        # An exported cell escaped against formulas ('=...) reads back as what was stored; the
+        # value is then checked like any other (and a formula refused).
+        values = dict(zip(names, (from_spreadsheet_cell(c.strip()) for c in cells), strict=False))
         if len(cells) != len(names):
             values["__width__"] = str(len(cells))
             values["__expected__"] = str(len(names))
@@ -331,24 +334,24 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
         )
         session.flush()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Any cell a spreadsheet would run as a formula is escaped with a leading apostrophe, and
+    # every cell is quoted (quotes inside doubled), as OWASP advises: no cell can spill into
+    # the next, whatever it holds (QUOTE_MINIMAL would leave a lone carriage return bare).
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     for r in reviewers:
-        writer.writerow(
-            [
-                r.name,
-                r.email,
-                r.partnership_code,
-                r.agency,
-                r.job_role,
-                ";".join(r.skills),
-                r.capacity,
-                "yes" if r.active else "no",
-                r.accredited_on.isoformat() if r.accredited_on else "",
-                ";".join(f"{s.isoformat()}..{e.isoformat()}" for s, e in r.unavailable),
-                ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
-                r.prior_reviews,
-                r.last_review_on.isoformat() if r.last_review_on else "",
-            ]
-        )
+        cells: list[object] = [
+            r.name,
+            r.email,
+            r.partnership_code,
+            r.agency,
+            r.job_role,
+            ";".join(r.skills),
+            r.capacity,
+            "yes" if r.active else "no",
+            r.accredited_on.isoformat() if r.accredited_on else "",
+            ";".join(f"{s.isoformat()}..{e.isoformat()}" for s, e in r.unavailable),
+            ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
+        ]
+        writer.writerow([spreadsheet_cell(cell) for cell in cells])
     return out.getvalue()

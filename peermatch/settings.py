@@ -6,9 +6,12 @@ refuses to start with the demo secret or without an explicit database URL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SECRET = "peermatch-demo-secret-do-not-use-in-production"
@@ -29,6 +32,20 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[Network, ...]:
+    """Comma- or space-separated addresses or CIDR blocks, like ``10.0.0.0/8, 192.0.2.7``."""
+    raw = env.get(name, "")
+    networks = []
+    for part in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or CIDR blocks, like 10.0.0.0/8; got {part!r}"
+            ) from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str = "development"  # development | production | test
@@ -47,6 +64,9 @@ class Settings:
     # per minute before further attempts are refused for a growing time.
     api_rate_limit: int = 120
     api_auth_failures: int = 10
+    # Reverse proxies whose X-Forwarded-For is believed (none by default: the direct peer is
+    # the client). See peermatch/web/security.py client_address.
+    trusted_proxies: tuple[Network, ...] = ()
     static_dir: Path = field(default=PROJECT_ROOT / "peermatch" / "static")
 
     @property
@@ -95,6 +115,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         solver_time_limit=float(_int(env, "PEERMATCH_SOLVER_TIME_LIMIT", 30)),
         api_rate_limit=_int(env, "PEERMATCH_API_RATE_LIMIT", 120),
         api_auth_failures=_int(env, "PEERMATCH_API_AUTH_FAILURES", 10),
+        trusted_proxies=_networks(env, "PEERMATCH_TRUSTED_PROXIES"),
     )
     settings.check()
     return settings

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from peermatch.settings import PROJECT_ROOT
+from peermatch.resources import resource_dir
 
-VOCABULARY_FILE = PROJECT_ROOT / "data" / "vocabularies.json"
+VOCABULARY_FILE = resource_dir("data") / "vocabularies.json"
 
 
 @dataclass(frozen=True)

@@ -54,17 +54,86 @@ REGIONS = [
     },
 ]
 
-FIRST = (
-    "Aisha Amara Ben Bethan Callum Chidi Dafydd Deepa Eilidh Emeka Fatima Finn Grace Gurpreet "
-    "Hannah Harvey Imran Isla Jamal Joanna Kavita Kieran Laila Liam Maryam Megan Niamh Nathan "
-    "Olumide Orla Priya Rhys Ruth Sanjay Siobhan Tariq Tomasz Una Victor Wren Yasmin Zoe"
-).split()
-LAST = (
-    "Abernethy Ashdown Bellweather Bramwell Carrow Colquhoun Delacourt Drummond Eastleigh "
-    "Fairbrother Fenmore Gathercole Hallbrook Hawksworth Ingleby Jessop Kettleby Lockwood "
-    "Marchbank Merriweather Nightingale Okonjo Pemberton Quarrie Ravensworth Rowntree "
-    "Saltmarsh Stanforth Thackeray Underhill Varley Wetherall Whitlock Yardley"
-).split()
+FIRST = [
+    "Aisha",
+    "Amara",
+    "Ben",
+    "Bethan",
+    "Callum",
+    "Chidi",
+    "Dafydd",
+    "Deepa",
+    "Eilidh",
+    "Emeka",
+    "Fatima",
+    "Finn",
+    "Grace",
+    "Gurpreet",
+    "Hannah",
+    "Harvey",
+    "Imran",
+    "Isla",
+    "Jamal",
+    "Joanna",
+    "Kavita",
+    "Kieran",
+    "Laila",
+    "Liam",
+    "Maryam",
+    "Megan",
+    "Niamh",
+    "Nathan",
+    "Olumide",
+    "Orla",
+    "Priya",
+    "Rhys",
+    "Ruth",
+    "Sanjay",
+    "Siobhan",
+    "Tariq",
+    "Tomasz",
+    "Una",
+    "Victor",
+    "Wren",
+    "Yasmin",
+    "Zoe",
+]
+LAST = [
+    "Abernethy",
+    "Ashdown",
+    "Bellweather",
+    "Bramwell",
+    "Carrow",
+    "Colquhoun",
+    "Delacourt",
+    "Drummond",
+    "Eastleigh",
+    "Fairbrother",
+    "Fenmore",
+    "Gathercole",
+    "Hallbrook",
+    "Hawksworth",
+    "Ingleby",
+    "Jessop",
+    "Kettleby",
+    "Lockwood",
+    "Marchbank",
+    "Merriweather",
+    "Nightingale",
+    "Okonjo",
+    "Pemberton",
+    "Quarrie",
+    "Ravensworth",
+    "Rowntree",
+    "Saltmarsh",
+    "Stanforth",
+    "Thackeray",
+    "Underhill",
+    "Varley",
+    "Wetherall",
+    "Whitlock",
+    "Yardley",
+]
 
 AGENCIES = {
     "local-authority": [

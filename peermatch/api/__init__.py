@@ -15,6 +15,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,6 +24,7 @@ from peermatch.api.auth import ApiGate, provide_client
 from peermatch.api.controllers import RequestController, ReviewerController, read_ledger
 from peermatch.api.service import ForeignResource, record_foreign_attempt
 from peermatch.settings import Settings
+from peermatch.web.api_docs import LocalSwaggerRenderPlugin
 
 MAX_BODY = 64 * 1024  # bytes; a request or reviewer is a few hundred
 SECURITY_SCHEME = "apiKey"
@@ -100,4 +102,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Ledger", description="Peers lent and received"),
         ],
         use_handler_docstrings=True,
+        path="/schema",
+        # Swagger UI from this site's own static files: no CDN, no inline script (strict CSP).
+        render_plugins=[LocalSwaggerRenderPlugin(["/", "/swagger"]), JsonRenderPlugin()],
     )

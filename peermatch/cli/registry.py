@@ -201,10 +201,15 @@ def reviewers_import(path: str, region_code: str, dry_run: bool) -> None:
     content = read_bytes(path)
     with _database() as session:
         region_id = _region(session, region_code).id or 0
-        preview = reviewer_csv.preview_import(session, region_id, content)
-        _report(path, preview)
-        if not dry_run:
-            count = reviewer_csv.apply_import(session, region_id, content, actor=ACTOR)
+        if dry_run:
+            preview = reviewer_csv.preview_import(session, region_id, content)
+            _report(path, preview)
+        else:
+            try:  # checks and writes in one pass, as the web import does
+                count = reviewer_csv.apply_import(session, region_id, content, actor=ACTOR)
+            except reviewer_csv.ImportRejected as exc:
+                _report(path, exc.preview)
+                raise
     if dry_run:
         click.echo(f"{path}: {len(preview.rows)} reviewers can be imported (dry run).")
     else:

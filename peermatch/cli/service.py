@@ -60,7 +60,8 @@ def serve(host: str | None, port: int | None) -> None:
     if demo := _demo_sign_in(settings, engine):
         click.echo(f"Demo coordinator sign-in: {demo[0]} / password: {demo[1]}")
     logging.getLogger("uvicorn.access").addFilter(_NoPersonalDataInAccessLog())
-    uvicorn.run(create_app(settings, engine), host=host, port=port, proxy_headers=True)
+    # The app reads X-Forwarded-For itself, and only from PEERMATCH_TRUSTED_PROXIES.
+    uvicorn.run(create_app(settings, engine), host=host, port=port, proxy_headers=False)
 
 
 def _demo_sign_in(settings: Settings, engine: Any) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -19,10 +19,16 @@ from sqlmodel import Session
 
 from peermatch.api import create_api_router, openapi_config
 from peermatch.db import make_engine
-from peermatch.settings import PROJECT_ROOT, Settings, load_settings
+from peermatch.resources import resource_dir
+from peermatch.settings import Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
-from peermatch.web import errors
-from peermatch.web.auth import SessionMiddleware, requires_sign_in
+from peermatch.web import errors, security
+from peermatch.web.auth import (
+    CSRF_COOKIE,
+    SessionMiddleware,
+    provide_coordinator,
+    requires_sign_in,
+)
 from peermatch.web.controllers.health import healthz
 from peermatch.web.controllers.home import home
 from peermatch.web.controllers.partnerships import PartnershipController
@@ -31,7 +37,7 @@ from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.sign_in import SignInController
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = resource_dir("templates")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -40,7 +46,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     def provide_db() -> Iterator[Session]:
         # One unit of work per request: commit when the handler succeeds, roll back when it
-        # raises, so a failed request never leaves half a write behind.
+        # raises, so a failed request never leaves half a write behind. Services validate
+        # before they write, so a handler that catches ValidationFailed to re-show its form
+        # has nothing to undo.
         with Session(engine, expire_on_commit=False) as db:
             try:
                 yield db
@@ -74,11 +82,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             create_api_router(engine, settings),
         ],
         openapi_config=openapi_config(),
-        dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
+        dependencies={
+            "db": Provide(provide_db),
+            "me": Provide(provide_coordinator, sync_to_thread=False),  # params.Me
+        },
+        middleware=[
+            DefineMiddleware(SessionMiddleware, engine=engine, settings=settings),
+            security.RequestShapeMiddleware,  # bounded int path params, no control characters
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="peermatch_csrf",
+            cookie_name=CSRF_COOKIE,
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             cookie_httponly=True,  # forms carry the token; no script needs to read it
@@ -89,12 +103,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
         exception_handlers=errors.HANDLERS,
-        response_headers=[
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-            ResponseHeader(name="X-Frame-Options", value="DENY"),
-            ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ],
+        request_max_body_size=errors.MAX_REQUEST_BYTES,  # larger bodies get the 413 page
+        # Security headers and the CSP nonce on every response, error pages and static included.
+        before_send=[security.add_security_headers],
         state=State({"settings": settings, "engine": engine}),
         debug=False,
     )
@@ -110,6 +121,7 @@ def _jinja_environment() -> Environment:
     )
     env = Environment(loader=loader, autoescape=True)
     env.globals["vocabulary"] = load_vocabulary()
+    env.globals["csp_nonce"] = security.csp_nonce  # base.html: {% set cspNonce = ... %}
     env.filters["govuk_date"] = _govuk_date
     env.filters["short_partnership"] = _short_partnership
     return env

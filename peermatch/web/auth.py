@@ -1,34 +1,33 @@
-"""Coordinator sessions: a random token in an HttpOnly cookie, only its sha256 in the database.
+"""Who is signing in and who is signed in: the session cookie, the middleware that resolves it,
+and the ``coordinator`` dependency every coordinator page receives.
 
-A session ends when the coordinator signs out, after ``session_idle_minutes`` without a request,
-or ``session_absolute_hours`` after sign-in, whichever comes first.
+The session rules (tokens, timeouts) are the service's, in peermatch/sessions.py; this module
+only moves tokens between cookies and that service.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from peermatch.models import User, WebSession, utcnow
+from peermatch import sessions
 from peermatch.settings import Settings
 
 SESSION_COOKIE = "peermatch_session"
-# Refreshing last_seen_at on every request would write on every page view; once a minute is
-# plenty for a timeout measured in tens of minutes.
-_TOUCH_EVERY = dt.timedelta(minutes=1)
+CSRF_COOKIE = "peermatch_csrf"  # app.py's CSRFConfig cookie_name
+_RESOLVED = "peermatch.session_resolved"
 
 
 @dataclass(frozen=True)
@@ -45,26 +44,6 @@ class Coordinator:
         return f"user:{self.id}"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
-def start_session(db: Session, user: User, previous_token: str | None) -> str:
-    """A new session for ``user``; the previous one (if any) is deleted, so a token planted
-    before sign-in is worthless after it. Returns the token for the cookie."""
-    if previous_token:
-        end_session(db, previous_token)
-    token = secrets.token_urlsafe(32)
-    assert user.id is not None
-    db.add(WebSession(token_hash=_digest(token), user_id=user.id))
-    db.flush()
-    return token
-
-
-def end_session(db: Session, token: str) -> None:
-    db.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))  # type: ignore[arg-type]
-
-
 def session_cookie(token: str, settings: Settings) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
@@ -77,49 +56,64 @@ def session_cookie(token: str, settings: Settings) -> Cookie:
     )
 
 
-def expired_session_cookie(settings: Settings) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value="",
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=0,
-    )
+def expired_cookies(settings: Settings) -> list[Cookie]:
+    """Cookies that end the session cookie and the CSRF cookie in the browser: at sign-in (the
+    CSRF token of the signed-out visitor is not carried into the session) and at sign-out.
+    The next page sets a fresh CSRF cookie."""
+    return [
+        Cookie(
+            key=name,
+            value="",
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=0,
+        )
+        for name in (SESSION_COOKIE, CSRF_COOKIE)
+    ]
+
+
+def presented_tokens(scope: Scope | Any) -> list[str]:
+    """Every session token the request carries, in order: a browser may send several cookies
+    of the same name (one planted for a narrower path or a parent domain, say)."""
+    scope = getattr(scope, "scope", scope)
+    tokens: list[str] = []
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                name, _, token = part.strip().partition("=")
+                if name == SESSION_COOKIE and token and token not in tokens:
+                    tokens.append(token)
+    return tokens
 
 
 def find_coordinator(
-    engine: Engine, settings: Settings, token: str, *, now: dt.datetime | None = None
-) -> Coordinator | None:
-    """The coordinator a session token belongs to, or None if it is unknown or has timed out
-    (a timed-out session is deleted)."""
-    now = now or utcnow()
+    engine: Engine, settings: Settings, tokens: list[str], *, now: dt.datetime | None = None
+) -> tuple[Coordinator, str] | None:
+    """The coordinator of the first live session among ``tokens``, and its token."""
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    absolute = dt.timedelta(hours=settings.session_absolute_hours)
     with Session(engine, expire_on_commit=False) as db:
-        web_session = db.get(WebSession, _digest(token))
-        if web_session is None:
-            return None
-        user = db.get(User, web_session.user_id)
-        idle = dt.timedelta(minutes=settings.session_idle_minutes)
-        absolute = dt.timedelta(hours=settings.session_absolute_hours)
-        if (
-            user is None
-            or not user.active
-            or now - web_session.last_seen_at > idle
-            or now - web_session.created_at > absolute
-        ):
-            db.delete(web_session)
-            db.commit()
-            return None
-        if now - web_session.last_seen_at > _TOUCH_EVERY:
-            web_session.last_seen_at = now
-            db.commit()
-        assert user.id is not None
-        return Coordinator(id=user.id, name=user.name, region_id=user.region_id, role=user.role)
+        for token in tokens:
+            user = sessions.find_user(db, token, idle=idle, absolute=absolute, now=now)
+            if user is not None:
+                assert user.id is not None
+                coordinator = Coordinator(
+                    id=user.id, name=user.name, region_id=user.region_id, role=user.role
+                )
+                return coordinator, token
+    return None
+
+
+def _store(scope: Scope, found: tuple[Coordinator, str] | None) -> None:
+    scope["user"] = found[0] if found else None
+    scope["auth"] = found[1] if found else None
+    scope.setdefault("state", {})[_RESOLVED] = True
 
 
 class SessionMiddleware:
-    """Puts the signed-in coordinator (or None) in ``scope["user"]`` for every HTTP request."""
+    """Puts the signed-in coordinator (or None) in ``scope["user"]`` for every routed request."""
 
     def __init__(self, app: ASGIApp, engine: Engine, settings: Settings) -> None:
         self.app = app
@@ -127,30 +121,42 @@ class SessionMiddleware:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            token = _cookie(scope, SESSION_COOKIE)
-            coordinator = None
+        if scope["type"] == ScopeType.HTTP:
+            tokens = presented_tokens(scope)
+            found = None
             # Static files need no session, and would otherwise cost a query each.
-            if token and not scope["path"].startswith("/static/"):
-                coordinator = await anyio.to_thread.run_sync(
-                    find_coordinator, self.engine, self.settings, token
+            if tokens and not scope["path"].startswith("/static/"):
+                found = await anyio.to_thread.run_sync(
+                    find_coordinator, self.engine, self.settings, tokens
                 )
-            scope["user"] = coordinator
-            scope["auth"] = token if coordinator else None
+            _store(scope, found)
         await self.app(scope, receive, send)
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                k, _, v = part.strip().partition("=")
-                if k == name and v:
-                    return v
-    return None
+def resolve_coordinator(scope: Scope) -> Coordinator | None:
+    """The signed-in coordinator, also where no middleware ran (Litestar runs none for a path
+    that matches no route): the error pages call this so a 404 shows the signed-in header."""
+    state = scope.setdefault("state", {})
+    if not state.get(_RESOLVED):
+        tokens = presented_tokens(scope)
+        app = scope.get("app")
+        found = None
+        if tokens and app is not None:
+            found = find_coordinator(app.state.engine, app.state.settings, tokens)
+        _store(scope, found)
+    user = scope.get("user")
+    return user if isinstance(user, Coordinator) else None
 
 
 def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for every coordinator page; the error handler turns this into a redirect."""
     if not isinstance(connection.scope.get("user"), Coordinator):
         raise NotAuthorizedException("Sign in to continue")
+
+
+def provide_coordinator(request: Request[Any, Any, Any]) -> Coordinator:
+    """The ``me`` dependency (params.Me): the signed-in coordinator of this request."""
+    user = request.scope.get("user")
+    if not isinstance(user, Coordinator):
+        raise NotAuthorizedException("Sign in to continue")
+    return user

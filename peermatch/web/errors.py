@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -23,12 +24,17 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
-from sqlmodel import Session
+from sqlalchemy.exc import DataError
 
 from peermatch.api.problems import problem_for
-from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied
+from peermatch.web.auth import resolve_coordinator
+
+CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 
 log = logging.getLogger("peermatch.web")
+
+MAX_REQUEST_BYTES = 10_000_000  # what the 413 page says, so it is set here
 
 _PAGES: dict[int, tuple[str, str]] = {
     400: ("Sorry, there is a problem with your request", "Check what you entered and try again."),
@@ -44,6 +50,11 @@ _PAGES: dict[int, tuple[str, str]] = {
     ),
     405: ("Sorry, you cannot do that here", "Go back and try again."),
     409: ("Sorry, that change clashes with existing data", "Go back, check and try again."),
+    413: (
+        "The file is too large",
+        f"PeerMatch accepts uploads of up to {MAX_REQUEST_BYTES // 1_000_000} MB. "
+        "Go back and choose a smaller file.",
+    ),
     429: (
         "Too many requests",
         "You have made too many requests in a short time. Wait a minute and try again.",
@@ -55,26 +66,25 @@ _PAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def form_errors(db: Session, exc: ValidationFailed) -> dict[str, str]:
-    """Messages for a form from a validation failure; the failed write is discarded first so
-    the request never commits half of it."""
-    db.rollback()
-    return dict(exc.errors)
-
-
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only ever redirect within this site after sign-in."""
     if (
         not target
         or not target.startswith("/")
         or target.startswith(("//", "/\\"))
-        or any(c in target for c in "\r\n\\")
+        # Browsers drop tabs and line breaks from a URL ("/\t/evil" becomes "//evil") and read
+        # a backslash as a slash: nothing of the kind, nor any other control character or space.
+        or any(c in target for c in "\\ ")
+        or CONTROL_OR_BREAK.search(target)
+        or len(target) > 2000
     ):
         return default
     return target
 
 
-def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+def error_page(
+    request: Request[Any, Any, Any], status_code: int, message: str | None = None
+) -> Response[Any]:
     if not _wants_html(request):
         title, _ = _PAGES.get(status_code, _PAGES[500])
         return Response(
@@ -83,6 +93,12 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
             media_type=MediaType.JSON,
         )
     title, body = _PAGES.get(status_code, _PAGES[500])
+    # A path that matches no route ran no middleware: find the session here, so a signed-in
+    # coordinator still sees the signed-in header on a 404 or 405.
+    try:
+        resolve_coordinator(request.scope)
+    except Exception:  # the database may be what failed; the page shows signed out
+        request.scope["user"] = None
     return Template(
         "errors/error.html",
         context={"title": title, "body": body, "message": message, "status_code": status_code},
@@ -90,17 +106,17 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
     )
 
 
-def _wants_html(request: Request) -> bool:
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def _on_http_exception(request: Request, exc: HTTPException) -> Response:
+def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return _on_unexpected(request, exc)
     return error_page(request, exc.status_code)
 
 
-def _on_not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
+def _on_not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     if request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if here != "/":
@@ -108,7 +124,7 @@ def _on_not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
     return Redirect("/sign-in", status_code=303)
 
 
-def _on_domain_error(request: Request, exc: DomainError) -> Response:
+def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if isinstance(exc, NotFound):
         return error_page(request, HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
@@ -118,7 +134,20 @@ def _on_domain_error(request: Request, exc: DomainError) -> Response:
     return error_page(request, HTTP_400_BAD_REQUEST, exc.message)
 
 
-def _on_unexpected(request: Request, exc: Exception) -> Response:
+def _on_data_error(
+    request: Request[Any, Any, Any], exc: DataError | OverflowError
+) -> Response[Any]:
+    # The database refused a value it was given (out of range, unstorable): the request's
+    # fault, so 400. Every input should be validated before this; the log names the route.
+    log.warning(
+        "database refused a value on %s %s",
+        request.method,
+        request.scope.get("path_template", request.url.path),
+    )
+    return error_page(request, HTTP_400_BAD_REQUEST)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The exception type and the route only: a message may carry personal data.
     log.error(
         "unhandled %s on %s %s",
@@ -148,6 +177,8 @@ _PAGE_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     PermissionDeniedException: _on_http_exception,
     HTTPException: _on_http_exception,
     DomainError: _on_domain_error,
+    DataError: _on_data_error,
+    OverflowError: _on_data_error,  # SQLite's "int too large", a date out of range
     Exception: _on_unexpected,
 }
 HANDLERS: dict[Any, Any] = {exc: _or_api_problem(h) for exc, h in _PAGE_HANDLERS.items()}

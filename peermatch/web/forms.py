@@ -12,10 +12,12 @@ from litestar import Request
 from litestar.datastructures import FormMultiDict
 
 from peermatch.models import ReviewRequest
-from peermatch.registry import ReviewerInput, ReviewerView
+from peermatch.registry import MAX_UNAVAILABLE, ReviewerInput, ReviewerView
 from peermatch.requests import RequestInput
 
 EMPTY_RANGE_ROWS = 3
+_RANGE_KEY = re.compile(r"unavailable-([0-9]{1,6})-(?:from|to)")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 _DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
 
 
@@ -35,11 +37,20 @@ def parse_date(raw: str) -> dt.date | None:
     return dt.date.fromisoformat(raw)
 
 
-def parse_int(raw: str | None) -> int | None:
-    try:
-        return int(str(raw or "").strip())
-    except ValueError:
+# Whole numbers from a request fit a 64-bit database column, or are not numbers at all.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def parse_int(raw: object, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int | None:
+    """The whole number typed, or None when it is not one or is outside minimum..maximum.
+
+    The one way to read a number from a query string or form: a huge value never reaches the
+    database (where it would overflow), it is simply not a valid number."""
+    text = str(raw if raw is not None else "").strip()
+    if not _INTEGER.fullmatch(text):  # ASCII digits only: no "1_000", no other scripts' digits
         return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
 
 
 @dataclass
@@ -53,14 +64,14 @@ class ReviewerForm:
     job_role: str = ""
     skills: list[str] = field(default_factory=list)
     capacity: str = "1"
-    active: bool = True
+    active: str = "yes"  # "yes" or "no"; anything else is refused, never guessed
     accredited_on: str = ""
     prior_reviews: str = "0"
     last_review_on: DateInput = field(default_factory=lambda: DateInput())
     unavailable: list[tuple[str, str]] = field(default_factory=list)
     conflict_partnership_ids: list[str] = field(default_factory=list)
-    # For each range passed to the service, the form row it came from (empty rows are skipped).
-    range_rows_used: list[int] = field(default_factory=list)
+    # Rows typed past the last one the form offers (MAX_UNAVAILABLE): refused, not dropped.
+    ranges_beyond_limit: bool = False
 
     @property
     def range_rows(self) -> list[tuple[str, str]]:
@@ -76,9 +87,10 @@ class ReviewerForm:
         def text(name: str) -> str:
             return str(form.get(name) or "")
 
-        ranges = []
-        for i in range(_range_count(form)):
-            ranges.append((text(f"unavailable-{i}-from"), text(f"unavailable-{i}-to")))
+        count, beyond = _range_rows(form)
+        ranges = [
+            (text(f"unavailable-{i}-from"), text(f"unavailable-{i}-to")) for i in range(count)
+        ]
         return cls(
             name=text("name"),
             email=text("email"),
@@ -87,12 +99,13 @@ class ReviewerForm:
             job_role=text("job_role"),
             skills=[str(s) for s in form.getall("skills", [])],
             capacity=text("capacity"),
-            active=text("active") != "no",
+            active=text("active") or "yes",
             accredited_on=text("accredited_on"),
             prior_reviews=text("prior_reviews")[:20],
             last_review_on=DateInput.from_form(form, "last_review_on"),
             unavailable=ranges,
             conflict_partnership_ids=[str(p) for p in form.getall("conflict_partnership_ids", [])],
+            ranges_beyond_limit=beyond,
         )
 
     @classmethod
@@ -105,7 +118,7 @@ class ReviewerForm:
             job_role=reviewer.job_role or "",
             skills=list(reviewer.skills),
             capacity=str(reviewer.capacity),
-            active=reviewer.active,
+            active="yes" if reviewer.active else "no",
             accredited_on=reviewer.accredited_on.isoformat() if reviewer.accredited_on else "",
             prior_reviews=str(reviewer.prior_reviews),
             last_review_on=DateInput.from_date(reviewer.last_review_on),
@@ -127,8 +140,11 @@ class ReviewerForm:
             errors["last_review_on"] = problem
         prior = self.prior_reviews.strip()
         prior_reviews = 0 if not prior else parse_int(prior) if len(prior) <= 6 else None
+        if self.active not in ("yes", "no"):
+            errors["active"] = "Select whether the reviewer is active"
+        if self.ranges_beyond_limit:
+            errors["unavailable"] = f"Enter no more than {MAX_UNAVAILABLE} unavailable periods"
         unavailable: list[tuple[dt.date, dt.date]] = []
-        self.range_rows_used = []
         for i, (start, end) in enumerate(self.unavailable):
             if not start.strip() and not end.strip():
                 continue
@@ -141,7 +157,6 @@ class ReviewerForm:
                 errors[f"unavailable-{i}"] = "Enter both the first and the last day away"
                 continue
             unavailable.append((first, last))
-            self.range_rows_used.append(i)
         data = ReviewerInput(
             name=self.name,
             email=self.email,
@@ -150,7 +165,7 @@ class ReviewerForm:
             job_role=self.job_role,
             skills=self.skills,
             capacity=parse_int(self.capacity),
-            active=self.active,
+            active=self.active != "no",
             accredited_on=accredited_on,
             prior_reviews=prior_reviews,
             last_review_on=last_review_on,
@@ -162,28 +177,20 @@ class ReviewerForm:
         return data, errors
 
 
-def _range_count(form: FormMultiDict) -> int:
-    indexes = [
-        parse_int(key.split("-")[1])
-        for key in form
-        if key.startswith("unavailable-") and key.count("-") == 2
-    ]
-    found = [i for i in indexes if i is not None and 0 <= i < 100]
-    return max(found) + 1 if found else 0
-
-
-def field_errors(form: ReviewerForm, errors: dict[str, str]) -> dict[str, str]:
-    """Service errors keyed the way the form's fields are: ``unavailable.1`` (the second range
-    the service saw) becomes the form row it was typed in."""
-    result: dict[str, str] = {}
-    for key, message in errors.items():
-        match = re.match(r"^unavailable\W*(\d+)", key)
-        if match and not key.startswith("unavailable-"):
-            index = int(match.group(1))
-            rows = form.range_rows_used
-            key = f"unavailable-{rows[index] if index < len(rows) else index}"
-        result[key] = message
-    return result
+def _range_rows(form: FormMultiDict) -> tuple[int, bool]:
+    """How many unavailability rows the form carries (up to the limit), and whether anything
+    was typed in a row past it."""
+    count, beyond = 0, False
+    for key in form:
+        match = _RANGE_KEY.fullmatch(key)
+        if match is None:
+            continue
+        index = int(match.group(1))
+        if index < MAX_UNAVAILABLE:
+            count = max(count, index + 1)
+        elif any(str(v).strip() for v in form.getall(key, [])):
+            beyond = True
+    return count, beyond
 
 
 # The order fields appear on the reviewer form, so the error summary reads top to bottom.

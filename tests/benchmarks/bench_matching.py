@@ -158,6 +158,9 @@ def main() -> None:
         for n, s in INSTANCES.items()
         if not (args.quick and n == "national") and (not args.only or n in args.only)
     ]
+    start = time.perf_counter()
+    generate(150, 10_000, 1_000, seed=0)
+    print(f"generator: national instance in {time.perf_counter() - start:.2f}s (target < 5 s)")
     print("instance     P      R     Q | solver ... | greedy baseline")
     for name, size in plan:
         rows = [_child(name, size, seed, args.time_limit) for seed in _seeds(args)]

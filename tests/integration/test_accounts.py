@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from peermatch import accounts
+from peermatch import accounts, throttle
 from peermatch.accounts import SignInFailed, SignInThrottled
 from peermatch.errors import NotFound, ValidationFailed
-from peermatch.models import ApiKey, AuditEvent, User, utcnow
+from peermatch.models import ApiKey, AuditEvent, SignInThrottle, utcnow
 
 PASSWORD = "correct horse battery staple"  # alice's, from conftest
 
@@ -69,34 +69,100 @@ def test_it_refuses_an_inactive_user(session, alice):
         accounts.authenticate(session, "alice@example.org", PASSWORD)
 
 
-def test_it_throttles_after_five_consecutive_failures(session, alice):
+ATTACKER = "203.0.113.66"
+OWNER = "198.51.100.7"
+
+
+def _fail(session, email: str, now, client: str = ATTACKER) -> type[Exception]:
+    try:
+        accounts.authenticate(session, email, "wrong password!", client=client, now=now)
+    except (SignInFailed, SignInThrottled) as exc:
+        return type(exc)
+    raise AssertionError("a wrong password was accepted")
+
+
+def test_it_slows_guessing_with_growing_delays_after_three_failures(session, alice):
     now = utcnow()
-    for _ in range(5):
-        with pytest.raises(SignInFailed):
-            accounts.authenticate(session, "alice@example.org", "wrong password!", now=now)
+    for _ in range(3):
+        assert _fail(session, "alice@example.org", now) is SignInFailed
+    assert _fail(session, "alice@example.org", now) is SignInFailed  # the 4th: a 5 s block
     with pytest.raises(SignInThrottled) as caught:
-        accounts.authenticate(session, "alice@example.org", PASSWORD, now=now)
-    assert 14 * 60 < caught.value.retry_after_seconds <= 15 * 60
-    later = now + dt.timedelta(minutes=16)
-    assert accounts.authenticate(session, "alice@example.org", PASSWORD, now=later).id == alice.id
+        accounts.authenticate(session, "alice@example.org", PASSWORD, client=ATTACKER, now=now)
+    assert caught.value.retry_after_seconds == 5
+    now += dt.timedelta(seconds=5)
+    assert _fail(session, "alice@example.org", now) is SignInFailed  # the 5th: 10 s
+    with pytest.raises(SignInThrottled) as caught:
+        accounts.authenticate(session, "alice@example.org", PASSWORD, client=ATTACKER, now=now)
+    assert caught.value.retry_after_seconds == 10
+
+
+def test_an_attacker_never_locks_the_owner_out(session, alice):
+    now = utcnow()
+    for _ in range(60):  # an hour of hammering, waiting out every block
+        _fail(session, "alice@example.org", now)
+        now += dt.timedelta(minutes=1)
+    user = accounts.authenticate(session, "alice@example.org", PASSWORD, client=OWNER, now=now)
+    assert user.id == alice.id
+
+
+def test_a_block_never_outlasts_fifteen_minutes_after_the_last_counted_failure(session, alice):
+    now = utcnow()
+    for _ in range(40):
+        _fail(session, "alice@example.org", now)
+        row = session.get(SignInThrottle, throttle.keys("alice@example.org", ATTACKER)[1])
+        now = max(now, row.blocked_until or now)  # each try lands just as the block ends
+    # Tries while blocked do not count, so they cannot stretch the block.
+    for _ in range(50):
+        assert _fail(session, "alice@example.org", now - dt.timedelta(seconds=1))
+    later = now + dt.timedelta(minutes=15)
+    user = accounts.authenticate(session, "alice@example.org", PASSWORD, client=ATTACKER, now=later)
+    assert user.id == alice.id
+
+
+def test_unknown_and_known_emails_are_throttled_alike(session, alice):
+    now = utcnow()
+    outcomes = {}
+    for email in ("alice@example.org", "nobody@example.org"):
+        results = [_fail(session, email, now, client=f"192.0.2.{len(outcomes)}") for _ in range(5)]
+        with pytest.raises(SignInThrottled) as caught:
+            accounts.authenticate(
+                session, email, "x" * 12, client=f"192.0.2.{len(outcomes)}", now=now
+            )
+        outcomes[email] = (results, str(caught.value), caught.value.retry_after_seconds)
+    assert outcomes["alice@example.org"] == outcomes["nobody@example.org"]
+
+
+def test_one_client_trying_many_accounts_is_slowed(session, alice):
+    now = utcnow()
+    for i in range(20):
+        assert _fail(session, f"user{i}@example.org", now) is SignInFailed
+    assert _fail(session, "alice@example.org", now) is SignInFailed  # the 21st failure
+    with pytest.raises(SignInThrottled):
+        accounts.authenticate(session, "alice@example.org", PASSWORD, client=ATTACKER, now=now)
+    assert accounts.authenticate(session, "alice@example.org", PASSWORD, client=OWNER, now=now)
 
 
 def test_the_failure_count_survives_the_callers_rollback(session, alice):
-    with pytest.raises(SignInFailed):
-        accounts.authenticate(session, "alice@example.org", "wrong password!")
+    _fail(session, "alice@example.org", utcnow())
     session.rollback()
-    assert session.get(User, alice.id).failed_sign_ins == 1
+    assert (
+        session.get(SignInThrottle, throttle.keys("alice@example.org", ATTACKER)[1]).failures == 1
+    )
 
 
-def test_a_success_resets_the_failure_count(session, alice):
-    for _ in range(4):
-        with pytest.raises(SignInFailed):
-            accounts.authenticate(session, "alice@example.org", "wrong password!")
-    accounts.authenticate(session, "alice@example.org", PASSWORD)
-    for _ in range(4):
-        with pytest.raises(SignInFailed):
-            accounts.authenticate(session, "alice@example.org", "wrong password!")
-    assert accounts.authenticate(session, "alice@example.org", PASSWORD).failed_sign_ins == 0
+def test_a_success_clears_the_count_for_that_email_and_client(session, alice):
+    now = utcnow()
+    for _ in range(3):
+        _fail(session, "alice@example.org", now)
+    accounts.authenticate(session, "alice@example.org", PASSWORD, client=ATTACKER, now=now)
+    assert session.get(SignInThrottle, throttle.keys("alice@example.org", ATTACKER)[1]) is None
+    for _ in range(3):
+        assert _fail(session, "alice@example.org", now) is SignInFailed
+
+
+def test_a_nul_byte_in_the_email_fails_like_any_wrong_detail(session, alice):
+    with pytest.raises(SignInFailed):
+        accounts.authenticate(session, "alice@example.org\x00", PASSWORD, client=OWNER)
 
 
 def test_it_issues_an_api_key_and_stores_only_its_hash(session, partnership_a):

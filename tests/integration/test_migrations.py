@@ -8,11 +8,12 @@ import sys
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import peermatch.models  # noqa: F401  (registers the tables)
-from peermatch.db import make_engine, upgrade
+from peermatch.db import alembic_config, make_engine, upgrade
 
 
 @pytest.fixture
@@ -38,7 +39,17 @@ def test_upgrade_from_empty_creates_every_table(empty_database_url):
 
 def test_upgrade_twice_is_harmless(empty_database_url):
     upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO region (code, name) VALUES ('kept', 'Kept')"))
     upgrade(empty_database_url)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+            head
+        ]
+        assert conn.execute(text("SELECT code FROM region")).scalars().all() == ["kept"]
+    engine.dispose()
 
 
 def test_the_models_and_the_migrations_agree(empty_database_url):

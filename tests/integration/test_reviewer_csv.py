@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlmodel import select
 
@@ -168,7 +171,7 @@ def test_an_export_round_trips_through_import(session, region_a, region_b, partn
     reviewer_csv.apply_import(session, region_a.id, GOOD.encode(), actor="t")
     session.commit()
     exported = reviewer_csv.export_reviewers(session, region_a.id)
-    assert exported.splitlines()[0] == EXPORT_HEADER.strip()
+    assert next(csv.reader(io.StringIO(exported))) == EXPORT_HEADER.strip().split(",")
     assert "Okafor" in exported and "2027-02-01..2027-02-14" in exported
     for reviewer in session.exec(select(Reviewer)).all():
         session.delete(reviewer)
@@ -177,7 +180,9 @@ def test_an_export_round_trips_through_import(session, region_a, region_b, partn
     assert preview.ok
     reviewer_csv.apply_import(session, region_a.id, exported.encode(), actor="t")
     assert reviewer_csv.export_reviewers(session, region_a.id) == exported
-    assert reviewer_csv.export_reviewers(session, region_b.id) == EXPORT_HEADER
+    assert list(csv.reader(io.StringIO(reviewer_csv.export_reviewers(session, region_b.id)))) == [
+        EXPORT_HEADER.strip().split(",")
+    ]
 
 
 def test_a_name_that_would_run_as_a_spreadsheet_formula_is_refused(session, region_a, partnerships):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 from peermatch.matching.generate import generate
@@ -21,10 +20,9 @@ def test_sizes_and_validity_with_decisions():
     assert load_problem(dump_problem(problem)) == problem  # the parser accepts it
 
 
-def test_national_size_is_fast():
-    start = time.perf_counter()
+def test_national_size_is_generated():
+    # Its speed is measured by tests/benchmarks/bench_matching.py, not asserted here.
     problem = generate(150, 10_000, 1_000, seed=0)
-    assert time.perf_counter() - start < 5
     assert len(problem.reviewers) == 10_000
 
 

@@ -109,7 +109,7 @@ def test_it_refuses_a_duplicate_email(alice_client, partnership_a, add_reviewer,
     add_reviewer(partnership_a, "Priya Shah")
     response = post_form(alice_client, "/reviewers/new", _form(partnership_a))
     assert response.status_code == 400
-    assert "Another reviewer already has this email address" in response.text
+    assert "already registered for a reviewer" in response.text
 
 
 def test_it_fills_the_edit_form_with_the_reviewers_details(

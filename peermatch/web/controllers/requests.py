@@ -12,7 +12,6 @@ from peermatch import registry, requests, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
 from peermatch.web.auth import Coordinator
-from peermatch.web.errors import form_errors
 from peermatch.web.forms import (
     RequestForm,
     parse_int,
@@ -78,7 +77,7 @@ class RequestController(Controller):
             _refuse_unreadable(db, me, data, unreadable)
             created = requests.create_request(db, me.region_id, data, actor=me.actor)
         except ValidationFailed as exc:
-            errors = form_errors(db, exc)
+            errors = dict(exc.errors)
             return _form_page(request, db, typed, action="/requests/new", errors=errors)
         return Redirect(f"/requests/{created.id}?saved=added", status_code=303)
 
@@ -113,7 +112,7 @@ class RequestController(Controller):
             _refuse_unreadable(db, me, data, unreadable, request_id=request_id)
             requests.update_request(db, me.region_id, request_id, data, actor=me.actor)
         except ValidationFailed as exc:
-            errors = form_errors(db, exc)
+            errors = dict(exc.errors)
         except NotFound:
             raise
         except DomainError as exc:  # no longer editable: say why on the request's page
@@ -156,7 +155,7 @@ class RequestController(Controller):
         except NotFound:
             raise
         except ValidationFailed as exc:
-            return _request_page(request, db, request_id, errors=form_errors(db, exc))
+            return _request_page(request, db, request_id, errors=dict(exc.errors))
         except DomainError as exc:
             db.rollback()
             return _request_page(request, db, request_id, errors={"status": exc.message})

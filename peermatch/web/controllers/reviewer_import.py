@@ -6,15 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from peermatch import reviewer_csv
-from peermatch.web.controllers.reviewers import _me
-from peermatch.web.forms import provide_form
-from peermatch.web.params import Db, Form
+from peermatch.web.forms import parse_int, provide_form
+from peermatch.web.params import Db, Form, Me
 
 
 class ReviewerImportController(Controller):
@@ -22,12 +22,13 @@ class ReviewerImportController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/import", sync_to_thread=False)
-    def upload_form(self, request: Request) -> Template:
-        imported = request.query_params.get("imported")
+    def upload_form(self, request: Request[Any, Any, Any]) -> Template:
+        # Only ever a count: anything else in the link is ignored, never shown.
+        imported = parse_int(request.query_params.get("imported"), 1, reviewer_csv.MAX_ROWS)
         return Template("reviewers/import.html", context={"errors": {}, "imported": imported})
 
     @post("/import", sync_to_thread=True)
-    def preview(self, request: Request, db: Db, form: Form) -> Template:
+    def preview(self, db: Db, me: Me, form: Form) -> Template:
         upload = form.get("file")
         content = _read(upload)
         if content is None:
@@ -36,26 +37,26 @@ class ReviewerImportController(Controller):
                 context={"errors": {"file": "Select a CSV file of reviewers"}},
                 status_code=400,
             )
-        result = reviewer_csv.preview_import(db, _me(request).region_id, content)
+        result = reviewer_csv.preview_import(db, me.region_id, content)
         return _preview_page(result, content)
 
     @post("/import/confirm", sync_to_thread=True)
-    def confirm(self, request: Request, db: Db, form: Form) -> Template | Redirect:
+    def confirm(self, db: Db, me: Me, form: Form) -> Template | Redirect:
         try:
             content = base64.b64decode(str(form.get("content") or ""), validate=True)
         except (binascii.Error, ValueError):
             content = b""
-        me = _me(request)
-        # Checked again: the region's data may have changed since the preview.
-        result = reviewer_csv.preview_import(db, me.region_id, content)
-        if result.fatal or result.errors or not content:
-            return _preview_page(result, content)
-        count = reviewer_csv.apply_import(db, me.region_id, content, actor=me.actor)
+        # Checked again as it is written: the region's data may have changed since the preview.
+        try:
+            count = reviewer_csv.apply_import(db, me.region_id, content, actor=me.actor)
+        except reviewer_csv.ImportRejected as exc:
+            return _preview_page(exc.preview, content)
         return Redirect(f"/reviewers/import?imported={count}", status_code=303)
 
     @get("/export.csv", sync_to_thread=True)
-    def export(self, request: Request, db: Db) -> Response[str]:
-        content = reviewer_csv.export_reviewers(db, _me(request).region_id)
+    def export(self, db: Db, me: Me) -> Response[str]:
+        # A copy of personal data leaving the service: audited, as the CLI export is.
+        content = reviewer_csv.export_reviewers(db, me.region_id, actor=me.actor)
         filename = f"reviewers-{dt.date.today().isoformat()}.csv"
         return Response(
             content,

@@ -10,17 +10,14 @@ from litestar.response import Redirect, Template
 
 from peermatch import registry
 from peermatch.errors import ValidationFailed
-from peermatch.web.auth import Coordinator
-from peermatch.web.errors import form_errors
 from peermatch.web.forms import (
     ReviewerForm,
     error_summary,
-    field_errors,
     parse_date,
     parse_int,
     provide_form,
 )
-from peermatch.web.params import Db, Form, ReviewerId
+from peermatch.web.params import Db, Form, Me, ReviewerId
 
 PER_PAGE = 25
 FILTER_KEYS = ("q", "partnership", "agency", "skill", "available_on")
@@ -31,8 +28,7 @@ class ReviewerController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db) -> Template:
-        me = _me(request)
+    def index(self, request: Request[Any, Any, Any], db: Db, me: Me) -> Template:
         raw = {key: str(request.query_params.get(key) or "").strip() for key in FILTER_KEYS}
         filters, errors = _filters(raw)
         page_number = max(1, parse_int(request.query_params.get("page")) or 1)
@@ -54,8 +50,9 @@ class ReviewerController(Controller):
         )
 
     @get("/{reviewer_id:int}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, reviewer_id: ReviewerId) -> Template:
-        me = _me(request)
+    def show(
+        self, request: Request[Any, Any, Any], db: Db, me: Me, reviewer_id: ReviewerId
+    ) -> Template:
         reviewer = registry.get_reviewer(db, me.region_id, reviewer_id)
         return Template(
             "reviewers/show.html",
@@ -63,88 +60,62 @@ class ReviewerController(Controller):
                 "reviewer": reviewer,
                 "experience": registry.reviews_completed(db, [reviewer.id])[reviewer.id],
                 "partnerships": _names(registry.list_partnerships(db, me.region_id)),
-                "saved": request.query_params.get("saved"),
+                # Only ever one of two words; anything else in the link is not shown.
+                "saved": {"added": "added", "updated": "updated"}.get(
+                    str(request.query_params.get("saved"))
+                ),
             },
         )
 
     @get("/new", sync_to_thread=True)
-    def new(self, request: Request, db: Db) -> Template:
-        return _form_page(request, db, ReviewerForm(), action="/reviewers/new")
+    def new(self, db: Db, me: Me) -> Template:
+        return _form_page(db, me, ReviewerForm(), action="/reviewers/new")
 
     @post("/new", sync_to_thread=True)
-    def create(self, request: Request, db: Db, form: Form) -> Template | Redirect:
-        me = _me(request)
+    def create(self, db: Db, me: Me, form: Form) -> Template | Redirect:
         typed = ReviewerForm.from_form(form)
         data, unreadable = typed.to_input()
         try:
-            _refuse_unreadable(db, me, data, unreadable)
-            reviewer = registry.create_reviewer(db, me.region_id, data, actor=me.actor)
+            reviewer = registry.create_reviewer(
+                db, me.region_id, data, actor=me.actor, input_errors=unreadable
+            )
         except ValidationFailed as exc:
-            errors = field_errors(typed, form_errors(db, exc))
-            return _form_page(request, db, typed, action="/reviewers/new", errors=errors)
+            return _form_page(db, me, typed, action="/reviewers/new", errors=exc.errors)
         return Redirect(f"/reviewers/{reviewer.id}?saved=added", status_code=303)
 
     @get("/{reviewer_id:int}/edit", sync_to_thread=True)
-    def edit(self, request: Request, db: Db, reviewer_id: ReviewerId) -> Template:
-        me = _me(request)
+    def edit(self, db: Db, me: Me, reviewer_id: ReviewerId) -> Template:
         reviewer = registry.get_reviewer(db, me.region_id, reviewer_id)
         return _form_page(
-            request,
             db,
+            me,
             ReviewerForm.from_view(reviewer),
             action=f"/reviewers/{reviewer_id}/edit",
             reviewer=reviewer,
         )
 
     @post("/{reviewer_id:int}/edit", sync_to_thread=True)
-    def update(
-        self,
-        request: Request,
-        db: Db,
-        reviewer_id: ReviewerId,
-        form: Form,
-    ) -> Template | Redirect:
-        me = _me(request)
-        reviewer = registry.get_reviewer(db, me.region_id, reviewer_id)  # 404 outside region
+    def update(self, db: Db, me: Me, reviewer_id: ReviewerId, form: Form) -> Template | Redirect:
         typed = ReviewerForm.from_form(form)
         data, unreadable = typed.to_input()
         try:
-            _refuse_unreadable(db, me, data, unreadable, reviewer_id=reviewer_id)
-            registry.update_reviewer(db, me.region_id, reviewer_id, data, actor=me.actor)
+            registry.update_reviewer(
+                db, me.region_id, reviewer_id, data, actor=me.actor, input_errors=unreadable
+            )
         except ValidationFailed as exc:
-            errors = field_errors(typed, form_errors(db, exc))
+            errors = exc.errors
         else:
             return Redirect(f"/reviewers/{reviewer_id}?saved=updated", status_code=303)
+        # The failed update wrote nothing; the page shows the reviewer as stored.
+        reviewer = registry.get_reviewer(db, me.region_id, reviewer_id)
         return _form_page(
-            request,
             db,
+            me,
             typed,
             action=f"/reviewers/{reviewer_id}/edit",
             errors=errors,
             reviewer=reviewer,
         )
-
-
-def _me(request: Request) -> Coordinator:
-    user = request.scope.get("user")
-    assert isinstance(user, Coordinator)  # the router's guard has checked
-    return user
-
-
-def _refuse_unreadable(
-    db: Db,
-    me: Coordinator,
-    data: registry.ReviewerInput,
-    unreadable: dict[str, str],
-    reviewer_id: ReviewerId | None = None,
-) -> None:
-    """A form with an unreadable date is not saved; it comes back with that problem and every
-    rule the rest of it breaks, so the coordinator can fix everything in one go."""
-    if unreadable:
-        rules = registry.validation_errors(
-            db, me.region_id, registry.clean_input(data), reviewer_id=reviewer_id
-        )
-        raise ValidationFailed({**rules, **unreadable})
 
 
 def _names(partnerships: list[Any]) -> dict[int, str]:
@@ -194,15 +165,14 @@ def _pagination(page: Any, query: dict[str, str]) -> dict[str, Any] | None:
 
 
 def _form_page(
-    request: Request,
     db: Db,
+    me: Me,
     typed: ReviewerForm,
     *,
     action: str,
     errors: dict[str, str] | None = None,
     reviewer: Any = None,
 ) -> Template:
-    me = _me(request)
     errors = errors or {}
     return Template(
         "reviewers/form.html",

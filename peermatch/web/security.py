@@ -1,0 +1,168 @@
+"""Response hardening shared by every route: security headers with a per-response CSP nonce.
+
+The headers are added by a ``before_send`` hook, which Litestar runs for every response it
+sends: pages, error pages (including 404 and 405 for routes that do not exist, where no
+middleware runs), static files, the API and its documentation. A page gets its nonce from
+:func:`csp_nonce`; ``base.html`` passes it to the GOV.UK template as ``cspNonce``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+_NONCE_KEY = "peermatch.csp_nonce"
+
+
+def csp_nonce(scope: Scope | Any) -> str:
+    """This response's nonce (made on first use). Accepts a scope or a request."""
+    scope = getattr(scope, "scope", scope)
+    state: dict[str, Any] = scope.setdefault("state", {})
+    nonce = state.get(_NONCE_KEY)
+    if not isinstance(nonce, str):
+        nonce = secrets.token_urlsafe(18)
+        state[_NONCE_KEY] = nonce
+    return nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    """Scripts only from this origin or carrying this response's nonce; nothing from another
+    origin; no plugins, no <base>, no framing, forms post only here."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(nonce: str, *, https: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(nonce),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: the same headers on every HTTP response, whatever produced it."""
+    if message["type"] != "http.response.start":
+        return
+    app = scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    https = bool(getattr(settings, "secure_cookies", False))
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in security_headers(csp_nonce(scope), https=https).items():
+        headers[name] = value  # replaces whatever a handler set: the policy is not negotiable
+
+
+# --- request shape -----------------------------------------------------------------------------
+
+# Ids are INTEGER columns (32-bit on PostgreSQL): a path number outside 1..MAX_ID names nothing.
+MAX_ID = 2**31 - 1
+MAX_PATH, MAX_SEGMENT = 1024, 200
+# C0 controls and DEL, except tab, line feed and carriage return. Nothing typed needs them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A whole number too long for any database column (a typed ``limit: int`` query parameter would
+# otherwise carry it to the database). Long digit strings only: tokens are never this short.
+_HUGE_NUMBER = re.compile(r"[+-]?0*[0-9]{19,40}")
+INT64_MAX = 2**63 - 1
+
+
+class RequestShapeMiddleware:
+    """Refuses, before any handler runs, what no PeerMatch route can use: an int path parameter
+    outside 1..MAX_ID, a control character in the path or an over-long path (404: no such
+    page), and a control character or a number beyond 64 bits anywhere in the query string
+    (400). Every route, present and future, gets this.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            check_request_shape(scope)
+        await self.app(scope, receive, send)
+
+
+def check_request_shape(scope: Scope) -> None:
+    for value in (scope.get("path_params") or {}).values():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise NotFoundException()
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise NotFoundException()
+    path = unquote(scope.get("path", ""))
+    if CONTROL_CHARACTERS.search(path):
+        raise NotFoundException()
+    # No page or file has a longer name; a filesystem would refuse one (and answer 500).
+    if len(path) > MAX_PATH or any(len(part) > MAX_SEGMENT for part in path.split("/")):
+        raise NotFoundException()
+    query = scope.get("query_string", b"").decode("latin-1")
+    for key, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        if CONTROL_CHARACTERS.search(key) or CONTROL_CHARACTERS.search(value):
+            raise ClientException("The address contains characters that are not allowed")
+        if _HUGE_NUMBER.fullmatch(value.strip()) and abs(int(value)) > INT64_MAX:
+            raise ClientException("A number in the address is too large")
+
+
+# --- the client's address ---------------------------------------------------------------------
+
+
+def client_address(scope: Scope | Any, trusted_proxies: Sequence[Any]) -> str:
+    """The address of the client that sent this request.
+
+    The direct peer, unless it is one of ``trusted_proxies`` (PEERMATCH_TRUSTED_PROXIES): then
+    X-Forwarded-For is read from the right, skipping trusted proxies, and the first address
+    that is not one is the client. A forged X-Forwarded-For from anyone else changes nothing.
+    """
+    scope = getattr(scope, "scope", scope)
+    peer = scope.get("client")
+    if not peer:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(peer[0])
+    except ValueError:
+        return str(peer[0])[:60]
+
+    def trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(ip.version == net.version and ip in net for net in trusted_proxies)
+
+    if not trusted(address):
+        return str(address)
+    forwarded = ",".join(
+        value.decode("latin-1")
+        for key, value in scope.get("headers", [])
+        if key == b"x-forwarded-for"
+    )
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        try:
+            hop_address = ipaddress.ip_address(hop)
+        except ValueError:
+            break  # a malformed hop: trust nothing to its left
+        if not trusted(hop_address):
+            return str(hop_address)
+        address = hop_address
+    return str(address)
