@@ -340,6 +340,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_until: NaiveDatetime | None = None
     sent_at: NaiveDatetime | None = None
     last_error: str | None = Field(default=None, max_length=500)  # SMTP code and words only
+    # When a coordinator last put this dead letter back in the queue: the give-up period
+    # starts again from here (migration 0003_invite).
+    retried_at: NaiveDatetime | None = None
 
 
 class LedgerEntry(SQLModel, table=True):
