@@ -22,11 +22,16 @@ from peermatch.settings import PROJECT_ROOT, Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors
 from peermatch.web.auth import SessionMiddleware, requires_sign_in
+from peermatch.web.controllers.answers import AnswerController
 from peermatch.web.controllers.health import healthz
+from peermatch.web.controllers.invitations import RequestInvitationsController
+from peermatch.web.controllers.ledger import LedgerController
+from peermatch.web.controllers.outbox import OutboxController
 from peermatch.web.controllers.partnerships import PartnershipController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController, home
 from peermatch.web.controllers.sign_in import SignInController
+from peermatch.worker import Worker
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
@@ -53,6 +58,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ReviewerImportController,
             ReviewerController,
             PartnershipController,
+            OutboxController,
+            LedgerController,
+            RequestInvitationsController,
         ],
         guards=[requires_sign_in],
         # Pages with personal data stay out of shared caches and the back button after sign-out.
@@ -61,8 +69,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     static = create_static_files_router(
         path="/static", directories=[settings.static_dir], include_in_schema=False
     )
+    worker = Worker(engine, settings)
+    # The outbox relay and the invitations' clock run inside `serve` unless turned off (or in
+    # tests, which drive them by hand).
+    background = settings.worker_in_serve and settings.mode != "test"
     return Litestar(
-        route_handlers=[healthz, SignInController, coordinator_pages, static],
+        route_handlers=[healthz, SignInController, AnswerController, coordinator_pages, static],
+        on_startup=[worker.start] if background else [],
+        on_shutdown=[worker.stop] if background else [],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
         csrf_config=CSRFConfig(
@@ -71,8 +85,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             cookie_httponly=True,  # forms carry the token; no script needs to read it
-            # The partnership API authenticates with API keys, not cookies.
-            exclude=["^/api/", "^/healthz$"],
+            # The partnership API authenticates with API keys, not cookies. A reviewer's answer
+            # form is authenticated by the signed token in its own URL, not by any cookie, so a
+            # forged cross-site POST would need that secret token: no CSRF cookie is needed, and
+            # a reviewer whose browser refuses cookies can still answer.
+            exclude=["^/api/", "^/healthz$", "^/answer/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())

@@ -1,0 +1,46 @@
+"""A request's invitations for its coordinator: the team and each answer, the timeline in plain
+words, withdrawing a reviewer, pausing or resuming automatic re-matching."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from peermatch import invitations
+from peermatch.settings import Settings
+from peermatch.web.controllers.reviewers import _me
+from peermatch.web.params import Db
+
+
+class RequestInvitationsController(Controller):
+    path = "/requests/{request_id:int}/invitations"
+
+    @get("/", sync_to_thread=True)
+    def show(self, request: Request, db: Db, request_id: FromPath[int]) -> Template:
+        found = invitations.for_request(db, _me(request).region_id, request_id)
+        return Template(
+            "invitations/request.html",
+            context={"found": found, "done": request.query_params.get("done")},
+        )
+
+    @post("/pause", sync_to_thread=True)
+    def pause(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+        me = _me(request)
+        invitations.set_rematch_paused(db, me.region_id, request_id, True, actor=me.actor)
+        return Redirect(f"/requests/{request_id}/invitations?done=paused", status_code=303)
+
+    @post("/resume", sync_to_thread=True)
+    def resume(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+        me = _me(request)
+        invitations.set_rematch_paused(db, me.region_id, request_id, False, actor=me.actor)
+        return Redirect(f"/requests/{request_id}/invitations?done=resumed", status_code=303)
+
+    @post("/{assignment_id:int}/withdraw", sync_to_thread=True)
+    def withdraw(
+        self, request: Request, db: Db, request_id: FromPath[int], assignment_id: FromPath[int]
+    ) -> Redirect:
+        me = _me(request)
+        settings: Settings = request.app.state.settings
+        invitations.withdraw(db, settings, me.region_id, assignment_id, actor=me.actor)
+        return Redirect(f"/requests/{request_id}/invitations?done=withdrawn", status_code=303)
