@@ -72,7 +72,10 @@ def enqueue(
 ) -> OutboxMessage:
     """Write a message in the caller's transaction. Its Message-ID is fixed now, so every
     retry sends the same one and a receiving server can recognise a repeat."""
+    written = utcnow()
     message = OutboxMessage(
+        created_at=written,
+        next_attempt_at=written,
         region_id=region_id,
         assignment_id=assignment_id,
         kind=kind,
