@@ -758,4 +758,4 @@ def describe(event: RequestEvent, names: dict[int | None, str]) -> str:
         return f"The request became {event.kind}" if event.kind in set(RequestStatus) else ""
     words = template.format(who=who, why=str(event.detail.get("why", "")))
     reason = DECLINE_REASONS.get(str(event.detail.get("reason")))
-    return f"{words} ({reason.lower()})" if event.kind == "declined" and reason else words
+    return f"{words}: “{reason}”" if event.kind == "declined" and reason else words

@@ -4,9 +4,12 @@ it, and a helper that places reviewers on it the way an approved run does, then 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from litestar.testing import TestClient
 from sqlmodel import Session
 
 from peermatch import invitations, requests
@@ -18,6 +21,7 @@ from peermatch.models import (
     ReviewRequest,
 )
 from peermatch.settings import Settings
+from peermatch.web import create_app
 
 NOW = dt.datetime(2027, 3, 1, 9, 0)  # a Monday
 
@@ -82,3 +86,53 @@ def place(session: Session, settings: Settings):
         return assignments
 
     return place
+
+
+# --- the web app on the same database -----------------------------------------------------------
+
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def client(settings: Settings, engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine), base_url="http://127.0.0.1:8000") as c:
+        yield c
+
+
+@pytest.fixture
+def reviewer_client(settings: Settings, engine) -> Iterator[TestClient]:
+    """A browser with no session and no cookies: a reviewer opening their email."""
+    with TestClient(create_app(settings, engine), base_url="http://127.0.0.1:8000") as c:
+        yield c
+
+
+def csrf_token(client: TestClient, path: str) -> str:
+    match = _CSRF.search(client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def alice_client(client: TestClient, alice) -> TestClient:
+    token = csrf_token(client, "/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"email": alice.email, "password": PASSWORD, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def bob_client(settings: Settings, engine, bob) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine), base_url="http://127.0.0.1:8000") as c:
+        token = csrf_token(c, "/sign-in")
+        response = c.post(
+            "/sign-in",
+            data={"email": bob.email, "password": PASSWORD, "_csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        yield c
