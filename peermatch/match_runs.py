@@ -882,3 +882,14 @@ def approve_run(
     session.flush()
     # Invitations (issue 8) are sent from here, in this transaction, for ``created``.
     return created
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """Who an audit actor is, for the pages: a coordinator's name, or the command line."""
+    from peermatch.models import User
+
+    ids = [int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()]
+    users = session.exec(select(User).where(col(User.id).in_(ids))).all() if ids else []
+    names = {f"user:{u.id}": u.name for u in users}
+    names |= {"cli": "Command line", "system": "PeerMatch", "seed": "Demo data"}
+    return names

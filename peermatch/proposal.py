@@ -340,3 +340,105 @@ def balance_chart(
         rows=chart_rows,
         scale_max=scale_max,
     )
+
+
+# --- what the pages read ---------------------------------------------------------------------
+
+
+@dataclass
+class RunView:
+    run: MatchRun
+    proposal: Proposal | None
+    chart: BalanceChart | None
+    approval_problem: str | None  # None: the run can be approved now
+    requests: int  # requests the run covers
+
+    @property
+    def active(self) -> bool:
+        return self.run.status in ("queued", "running")
+
+
+def run_view(
+    session: Session,
+    region_id: int,
+    run_id: int,
+    *,
+    skill_label: Callable[[str], str] = str,
+    agency_label: Callable[[str], str] = str,
+) -> RunView:
+    """A run of the coordinator's region (NotFound otherwise) with its proposal."""
+    from peermatch.match_runs import approval_problem, get_run, recover_stale
+
+    recover_stale(session, region_id=region_id)
+    run = get_run(session, region_id, run_id)
+    proposal = build_proposal(session, run, skill_label=skill_label, agency_label=agency_label)
+    return RunView(
+        run=run,
+        proposal=proposal,
+        chart=balance_chart(proposal.balance) if proposal else None,
+        approval_problem=approval_problem(session, run),
+        requests=len(run.problem.get("requests", [])),
+    )
+
+
+@dataclass
+class RequestTeam:
+    """A request's team as its page shows it: who holds a seat, and the latest proposal."""
+
+    held: list[tuple[Member, str]]  # member, assignment status
+    proposed: ProposedTeam | None
+    run_id: int | None
+
+
+def request_team(
+    session: Session,
+    request_id: int,
+    *,
+    skill_label: Callable[[str], str] = str,
+    agency_label: Callable[[str], str] = str,
+) -> RequestTeam:
+    """For ``templates/runs/_request_team.html`` (context name ``request_team``)."""
+    from peermatch.match_runs import latest_run
+
+    request = session.get(ReviewRequest, request_id)
+    if request is None:
+        return RequestTeam(held=[], proposed=None, run_id=None)
+    partnership = session.get(Partnership, request.partnership_id)
+    assignments = session.exec(
+        select(Assignment, Reviewer)
+        .join(Reviewer, col(Reviewer.id) == Assignment.reviewer_id)
+        .where(Assignment.request_id == request_id)
+        .order_by(col(Assignment.invited_at))
+    ).all()
+    by_id = {
+        p.id: p
+        for p in session.exec(
+            select(Partnership).where(
+                Partnership.region_id == (partnership.region_id if partnership else 0)
+            )
+        )
+    }
+    held = [
+        (
+            Member(
+                reviewer_id=r.id or 0,
+                name=r.name,
+                partnership=_short(by_id[r.partnership_id].name)
+                if r.partnership_id in by_id
+                else "",
+                agency=agency_label(r.agency),
+                skills=[],
+            ),
+            str(a.status),
+        )
+        for a, r in assignments
+    ]
+    run = latest_run(session, partnership.region_id) if partnership else None
+    proposed = None
+    if run is not None and any(
+        request_id_of(q["id"]) == request_id for q in run.problem.get("requests", [])
+    ):
+        proposal = build_proposal(session, run, skill_label=skill_label, agency_label=agency_label)
+        if proposal is not None:
+            proposed = next((t for t in proposal.teams if t.request.id == request_id), None)
+    return RequestTeam(held=held, proposed=proposed, run_id=run.id if proposed and run else None)
