@@ -365,7 +365,6 @@ def start_run(
             session.add(run)
             session.flush()
     except IntegrityError:
-        session.expunge_all()
         existing = active_run(session, region_id)
         if existing is None:
             raise Conflict("Another run of this region has just started and finished") from None
