@@ -144,6 +144,8 @@ def _context(view: proposal.RunView) -> dict[str, Any]:
 def _show(request: Request, db: Db, run_id: int, *, error: str | None = None) -> Template:
     view = _view(request, db, run_id)
     done = str(request.query_params.get("done") or "")
+    if done in ("started", "already") and not view.active:
+        done = ""  # reloaded once the run ended: the page itself says how it went
     return Template(
         "runs/show.html",
         context={
