@@ -21,6 +21,7 @@ Ids in the problem trace back to the database: a request is ``"DUN/DUN-2027-041#
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -490,6 +491,32 @@ def recover_stale(
 
 _processes: dict[int, subprocess.Popen[bytes]] = {}
 _processes_lock = threading.Lock()
+_spare: subprocess.Popen[bytes] | None = None  # a worker started ahead, its solver loaded
+WORKER = [sys.executable, "-m", "peermatch.match_worker"]
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+
+
+def prewarm() -> None:
+    """Start a worker ahead of the next run (the web server does, at start-up and after each
+    run), so that a run does not wait for the solver's imports."""
+    global _spare
+    with _processes_lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = _spawn()
+
+
+def _take_worker() -> subprocess.Popen[bytes]:
+    global _spare
+    with _processes_lock:
+        process, _spare = _spare, None
+    if process is not None and process.poll() is None:
+        return process
+    return _spawn()
 
 
 def _kill_local(run_id: int) -> None:
@@ -501,11 +528,15 @@ def _kill_local(run_id: int) -> None:
 
 def kill_all_local() -> None:
     """Stop every solver process this process started (at shutdown)."""
+    global _spare
     with _processes_lock:
-        running = list(_processes.values())
+        running = [*_processes.values(), *([_spare] if _spare else [])]
+        _spare = None
     for process in running:
         if process.poll() is None:
             process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+            process.communicate(timeout=5)  # reap it
 
 
 def _claim(engine: Engine, run_id: int) -> tuple[dict[str, Any], float] | None:
@@ -541,14 +572,11 @@ def execute_run(engine: Engine, run_id: int, *, actor: str = "system") -> RunSta
     if claimed is None:
         return None
     problem, time_limit = claimed
-    command = [sys.executable, "-m", "peermatch.match_worker", "--time-limit", str(time_limit)]
-    process = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    process = _take_worker()
     with _processes_lock:
         _processes[run_id] = process
     started = time.monotonic()
-    payload: bytes | None = json.dumps(problem).encode()
+    payload: bytes | None = json.dumps({"problem": problem, "time_limit": time_limit}).encode()
     outcome: dict[str, Any] | None = None
     error: str | None = None
     try:
@@ -624,6 +652,7 @@ def execute_in_background(engine: Engine, run_id: int) -> threading.Thread:
     def supervise() -> None:
         try:
             execute_run(engine, run_id)
+            prewarm()  # ready for the next run
         except Exception:  # the supervisor must never die silently with the run left running
             log.exception("run %s: the supervisor failed", run_id)
             with session_scope(engine) as session:

@@ -1,6 +1,8 @@
-"""The solver's own process: ``python -m peermatch.match_worker --time-limit S``.
+"""The solver's own process: ``python -m peermatch.match_worker``.
 
-Reads a ``peermatch.problem/1`` document on stdin and writes one JSON object on stdout:
+Loads the solver first (OR-Tools and numpy take a second or two to import, so the web process
+keeps one worker started ahead, waiting), then reads ``{"problem": <peermatch.problem/1>,
+"time_limit": S}`` on stdin and writes one JSON object on stdout:
 ``{"solution": {...}, "violations": [...]}`` (the independent validator's findings, empty when
 the solution keeps every rule), or ``{"error": "..."}`` when the problem is refused or the solver
 fails. The branch and bound is Python and would hold the interpreter lock, so matching runs here
@@ -33,18 +35,18 @@ def work(problem_data: object, *, time_limit: float, workers: int, seed: int) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m peermatch.match_worker")
-    parser.add_argument("--time-limit", type=float, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    import peermatch.matching.solver  # noqa: F401  (loaded before the job arrives)
+
     try:
-        problem_data = json.loads(sys.stdin.read())
-    except ValueError:
-        result: dict[str, Any] = {"error": "the problem was not valid JSON"}
+        job = json.loads(sys.stdin.read() or "null")
+        problem_data, time_limit = job["problem"], float(job["time_limit"])
+    except (ValueError, TypeError, KeyError):
+        result: dict[str, Any] = {"error": "the job was not readable"}
     else:
-        result = work(
-            problem_data, time_limit=args.time_limit, workers=args.workers, seed=args.seed
-        )
+        result = work(problem_data, time_limit=time_limit, workers=args.workers, seed=args.seed)
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()
     return 0

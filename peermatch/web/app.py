@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ],
         state=State({"settings": settings, "engine": engine}),
-        on_startup=[lambda: _fail_stale_runs(engine)],
+        on_startup=[lambda: _fail_stale_runs(engine), match_runs.prewarm],
         on_shutdown=[match_runs.kill_all_local],
         debug=False,
     )

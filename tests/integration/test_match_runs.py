@@ -352,3 +352,35 @@ def test_runs_are_listed_newest_first(engine, session, world):
     page = match_runs.list_runs(session, world.region_id, page=1, per_page=2)
     assert [r.id for r in page.items] == ids[::-1][:2]
     assert page.total == 3 and page.pages == 2
+
+
+def test_a_solver_that_overruns_its_limit_is_killed_and_the_run_failed(
+    engine, session, world, monkeypatch
+):
+    q = request(session, world, "ALPHA", "AL-2027-100")
+    monkeypatch.setattr(match_runs, "GRACE_SECONDS", -1.0)  # over the limit at the first beat
+    run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=0.5)
+    session.commit()
+    assert match_runs.execute_run(engine, run.id) == RunStatus.failed
+    session.refresh(run)
+    assert "did not finish within 0.5 seconds" in run.error
+    session.refresh(q)
+    assert q.status == RequestStatus.submitted
+
+
+def test_experience_fields_go_in_once_the_engine_reads_them(session, world, monkeypatch):
+    request(session, world, "ALPHA", "AL-2027-110")
+    without = match_runs.build_problem(session, world.region_id, today=dt.date(2027, 1, 5))
+    assert "as_of" not in without and "reviews_completed" not in without["reviewers"][0]
+
+    monkeypatch.setattr(match_runs, "_engine_reads_experience", lambda: True)
+    done = request(session, world, "BRAVO", "BR-2027-111", status=RequestStatus.completed)
+    ava = world.reviewers["Ava Alpha"]
+    session.add(Assignment(request_id=done.id, reviewer_id=ava, status=AssignmentStatus.accepted))
+    session.commit()
+    problem = match_runs.build_problem(session, world.region_id, today=dt.date(2027, 1, 5))
+    assert problem["as_of"] == "2027-01-05"
+    doc = _by_id(problem["reviewers"])[match_runs.reviewer_key(ava)]
+    assert doc["reviews_completed"] == 1
+    assert doc["last_review_on"] == WINDOW[1].isoformat()
+    assert problem["requests"][0]["needs_experienced"] is False
