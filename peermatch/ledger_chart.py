@@ -81,7 +81,11 @@ def build(points: list[tuple[dt.date, dict[str, int]]], names: dict[str, str]) -
             previous = value
         series.append(
             Series(
-                code, names.get(code, code), " ".join(coords), previous or 0, f"pm-series-{i % 8}"
+                code,
+                names.get(code, code),
+                " ".join(coords),
+                previous or 0,
+                f"pm-ledger-series-{i % 8}",
             )
         )
     y_ticks = [Tick(y(v), str(v)) for v in range(int(low), int(high) + 1, step)]

@@ -250,6 +250,9 @@ class MatchRun(SQLModel, table=True):
     )
     started_by: str = Field(max_length=120)  # audit actor: "user:12", "cli", "system"
     started_at: NaiveDatetime = Field(default_factory=utcnow)
+    # Touched every few seconds by the process supervising the solver; a queued or running run
+    # whose heartbeat stops was orphaned (its server died) and is marked failed.
+    heartbeat_at: NaiveDatetime | None = None
     finished_at: NaiveDatetime | None = None
     status: RunStatus = Field(
         default=RunStatus.queued, sa_column=Column(_enum(RunStatus), nullable=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
@@ -15,9 +16,11 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from peermatch.db import make_engine
+from peermatch import match_runs
+from peermatch.db import make_engine, session_scope
 from peermatch.settings import PROJECT_ROOT, Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors
@@ -30,10 +33,12 @@ from peermatch.web.controllers.outbox import OutboxController
 from peermatch.web.controllers.partnerships import PartnershipController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController, home
+from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
 from peermatch.worker import Worker
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
+log = logging.getLogger("peermatch.web")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -61,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             OutboxController,
             LedgerController,
             RequestInvitationsController,
+            RunController,
         ],
         guards=[requires_sign_in],
         # Pages with personal data stay out of shared caches and the back button after sign-out.
@@ -75,8 +81,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     background = settings.worker_in_serve and settings.mode != "test"
     return Litestar(
         route_handlers=[healthz, SignInController, AnswerController, coordinator_pages, static],
-        on_startup=[worker.start] if background else [],
-        on_shutdown=[worker.stop] if background else [],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(SessionMiddleware, engine=engine, settings=settings)],
         csrf_config=CSRFConfig(
@@ -102,8 +106,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ],
         state=State({"settings": settings, "engine": engine}),
+        on_startup=[
+            lambda: _fail_stale_runs(engine),
+            match_runs.prewarm,
+            *([worker.start] if background else []),
+        ],
+        on_shutdown=[match_runs.kill_all_local, *([worker.stop] if background else [])],
         debug=False,
     )
+
+
+def _fail_stale_runs(engine: Engine) -> None:
+    """Runs left queued or running by a server that died are failed, their requests freed."""
+    try:
+        with session_scope(engine) as session:
+            match_runs.recover_stale(session)
+    except SQLAlchemyError:  # no tables yet: `peermatch db upgrade` has not run
+        log.warning("could not check for stale matching runs")
 
 
 def _jinja_environment() -> Environment:

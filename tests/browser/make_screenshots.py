@@ -3,7 +3,7 @@
     .venv/bin/python tests/browser/make_screenshots.py
 
 Serves a fresh demo database (migrated and seeded in a temporary directory) and photographs the
-sign-in page and the signed-in reviewers list into docs/screenshots/.
+sign-in page, the signed-in reviewers list and a matching proposal into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -46,9 +46,13 @@ def main() -> None:
             page.wait_for_url(f"{base}/reviewers")
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.screenshot(path=str(OUT / "reviewers.png"))
+            page.goto(f"{base}/runs")
+            page.get_by_role("button", name="Run matching").click()
+            page.get_by_role("heading", name="Proposed teams").wait_for(timeout=90_000)
+            page.screenshot(path=str(OUT / "proposal.png"), full_page=True)
             browser.close()
         engine.dispose()
-    print(f"Wrote {OUT / 'sign-in.png'} and {OUT / 'reviewers.png'}")
+    print(f"Wrote sign-in.png, reviewers.png and proposal.png in {OUT}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Outbox: when a dead letter was last retried by a coordinator
 
 Revision ID: 0003_invite
-Revises: 0002
+Revises: 0003_runs
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_invite"
-down_revision = "0002"
+down_revision = "0003_runs"
 branch_labels = None
 depends_on = None
 
