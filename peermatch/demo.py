@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from peermatch import accounts, registry, reviewer_csv
-from peermatch.models import Partnership, Region, RequestStatus
+from peermatch.models import Partnership, Region, RequestSource, RequestStatus
 from peermatch.requests import RequestInput, create_request
 from peermatch.settings import PROJECT_ROOT
 
@@ -87,6 +87,14 @@ def _request(session: Session, entry: dict[str, Any]) -> None:
         agencies_involved=entry["agencies_involved"],
         required_skills=entry["required_skills"],
         notified_on=_date(entry["notified_on"]),
-        statutory_deadline=_date(entry["statutory_deadline"]),
+        statutory_deadline=_date(entry.get("statutory_deadline")),
+        needs_experienced=entry.get("needs_experienced"),
     )
-    create_request(session, region.id, data, actor=ACTOR, status=RequestStatus(entry["status"]))
+    create_request(
+        session,
+        region.id,
+        data,
+        actor=ACTOR,
+        status=RequestStatus(entry["status"]),
+        source=RequestSource.seed,
+    )

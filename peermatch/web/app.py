@@ -27,12 +27,14 @@ from peermatch.web import errors
 from peermatch.web.auth import SessionMiddleware, requires_sign_in
 from peermatch.web.controllers.answers import AnswerController
 from peermatch.web.controllers.health import healthz
+from peermatch.web.controllers.home import home
 from peermatch.web.controllers.invitations import RequestInvitationsController
 from peermatch.web.controllers.ledger import LedgerController
 from peermatch.web.controllers.outbox import OutboxController
 from peermatch.web.controllers.partnerships import PartnershipController
+from peermatch.web.controllers.requests import RequestController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
-from peermatch.web.controllers.reviewers import ReviewerController, home
+from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
 from peermatch.worker import Worker
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         path="/",
         route_handlers=[
             home,
+            RequestController,
             ReviewerImportController,
             ReviewerController,
             PartnershipController,

@@ -60,7 +60,7 @@ def form_errors(db: Session, exc: ValidationFailed) -> dict[str, str]:
     return dict(exc.errors)
 
 
-def safe_next(target: str | None, default: str = "/reviewers") -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only ever redirect within this site after sign-in."""
     if (
         not target

@@ -11,7 +11,9 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 
+from peermatch.models import ReviewRequest
 from peermatch.registry import ReviewerInput, ReviewerView
+from peermatch.requests import RequestInput
 
 EMPTY_RANGE_ROWS = 3
 _DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
@@ -189,6 +191,220 @@ def error_summary(errors: dict[str, str], anchors: dict[str, str] | None = None)
     def position(key: str) -> int:
         name = "unavailable" if key.startswith("unavailable") else key
         return FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER)
+
+    ordered = sorted(errors.items(), key=lambda item: position(item[0]))
+    return [{"text": message, "href": f"#{anchor(key)}"} for key, message in ordered]
+
+
+# --- GOV.UK date input: day, month and year in three fields -----------------------------------
+
+_MONTHS = {
+    name: number
+    for number in range(1, 13)
+    for name in (
+        dt.date(2000, number, 1).strftime("%B").lower(),
+        dt.date(2000, number, 1).strftime("%b").lower(),
+    )
+}
+_MONTHS["sept"] = 9
+_PARTS = ("day", "month", "year")
+
+
+@dataclass
+class DateInput:
+    """What was typed in one GOV.UK date input (``NAME-day``, ``NAME-month``, ``NAME-year``),
+    kept as typed so a form with errors comes back as it was sent.
+
+    Parsed the UK way whatever the browser: day first, then month (a number, or a name like
+    "Feb"), then a four-digit year. ``error_parts`` names the fields to highlight."""
+
+    day: str = ""
+    month: str = ""
+    year: str = ""
+    error_parts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_form(cls, form: FormMultiDict, name: str) -> DateInput:
+        def part(suffix: str) -> str:
+            return str(form.get(f"{name}-{suffix}") or "")[:50]
+
+        return cls(day=part("day"), month=part("month"), year=part("year"))
+
+    @classmethod
+    def from_date(cls, value: dt.date | None) -> DateInput:
+        if value is None:
+            return cls()
+        return cls(day=str(value.day), month=str(value.month), year=str(value.year))
+
+    @property
+    def blank(self) -> bool:
+        return not (self.day.strip() or self.month.strip() or self.year.strip())
+
+    def parse(self, label: str, *, required: bool = False) -> tuple[dt.date | None, str | None]:
+        """The date, or None and the message for the field ("Review window start must be a
+        real date"). ``label`` starts the messages, as GOV.UK asks: "Enter {label}"."""
+        self.error_parts = ()
+        if self.blank:
+            if required:
+                self.error_parts = _PARTS
+                return None, f"Enter the {label.lower()}"
+            return None, None
+        typed = {"day": self.day.strip(), "month": self.month.strip(), "year": self.year.strip()}
+        missing = tuple(p for p in _PARTS if not typed[p])
+        if missing:
+            self.error_parts = missing
+            return None, f"{label} must include a {' and '.join(missing)}"
+        day = _number(typed["day"], 2)
+        month = _number(typed["month"], 2)
+        if month is None:
+            month = _MONTHS.get(typed["month"].lower().rstrip("."))
+        year = _number(typed["year"], 4)
+        if year is not None and len(typed["year"]) != 4:
+            self.error_parts = ("year",)
+            return None, f"{label} year must include 4 numbers"
+        if day is None or month is None or year is None:
+            self.error_parts = tuple(
+                p for p, v in zip(_PARTS, (day, month, year), strict=True) if v is None
+            )
+            return None, f"{label} must be a real date"
+        try:
+            return dt.date(year, month, day), None
+        except ValueError:
+            self.error_parts = ("day",) if 1 <= month <= 12 else ("month",)
+            return None, f"{label} must be a real date"
+
+
+def _number(text: str, digits: int) -> int | None:
+    """A whole number of at most ``digits`` digits (ASCII only: no "²", no "1_0")."""
+    if not text.isascii() or not text.isdigit() or len(text) > digits:
+        return None
+    return int(text)
+
+
+# --- The review request form ------------------------------------------------------------------
+
+REQUEST_DATES = {
+    "window_start": "Review window start",
+    "window_end": "Review window end",
+    "notified_on": "Notification date",
+    "statutory_deadline": "Deadline override",
+}
+
+
+@dataclass
+class RequestForm:
+    """What the request form shows: the typed values, as strings."""
+
+    partnership_id: str = ""
+    reference: str = ""
+    methodology: str = ""
+    high_profile: bool = False
+    agencies_involved: list[str] = field(default_factory=list)
+    required_skills: list[str] = field(default_factory=list)
+    peers: str = "2"
+    # "yes", "no" or "" (not chosen: the default for the number of peers).
+    needs_experienced: str = ""
+    dates: dict[str, DateInput] = field(
+        default_factory=lambda: {name: DateInput() for name in REQUEST_DATES}
+    )
+
+    @classmethod
+    def from_form(cls, form: FormMultiDict) -> RequestForm:
+        def text(name: str) -> str:
+            return str(form.get(name) or "")
+
+        return cls(
+            partnership_id=text("partnership_id"),
+            reference=text("reference")[:200],
+            methodology=text("methodology"),
+            high_profile=text("high_profile") == "yes",
+            agencies_involved=[str(a) for a in form.getall("agencies_involved", [])],
+            required_skills=[str(s) for s in form.getall("required_skills", [])],
+            peers=text("peers")[:20],
+            needs_experienced=text("needs_experienced"),
+            dates={name: DateInput.from_form(form, name) for name in REQUEST_DATES},
+        )
+
+    @classmethod
+    def from_request(cls, request: ReviewRequest) -> RequestForm:
+        return cls(
+            partnership_id=str(request.partnership_id),
+            reference=request.reference,
+            methodology=request.methodology,
+            high_profile=request.high_profile,
+            agencies_involved=list(request.agencies_involved),
+            required_skills=list(request.required_skills),
+            peers=str(request.peers),
+            needs_experienced="yes" if request.needs_experienced else "no",
+            dates={
+                "window_start": DateInput.from_date(request.window_start),
+                "window_end": DateInput.from_date(request.window_end),
+                "notified_on": DateInput.from_date(request.notified_on),
+                "statutory_deadline": DateInput.from_date(
+                    request.statutory_deadline if request.deadline_overridden else None
+                ),
+            },
+        )
+
+    def to_input(self) -> tuple[RequestInput, dict[str, str]]:
+        """The service input, and what could not be read at all (a date that is not a date).
+        Rules about the values are the requests service's."""
+        errors: dict[str, str] = {}
+        parsed: dict[str, dt.date | None] = {}
+        for name, label in REQUEST_DATES.items():
+            required = name in ("window_start", "window_end")
+            parsed[name], problem = self.dates[name].parse(label, required=required)
+            if problem:
+                errors[name] = problem
+        peers = parse_int(self.peers) if len(self.peers.strip()) <= 3 else None
+        needs = {"yes": True, "no": False}.get(self.needs_experienced)
+        data = RequestInput(
+            partnership_id=parse_int(self.partnership_id),
+            reference=self.reference,
+            methodology=self.methodology,
+            window_start=parsed["window_start"],
+            window_end=parsed["window_end"],
+            peers=peers,
+            high_profile=self.high_profile,
+            agencies_involved=self.agencies_involved,
+            required_skills=self.required_skills,
+            notified_on=parsed["notified_on"],
+            statutory_deadline=parsed["statutory_deadline"],
+            needs_experienced=needs,
+        )
+        return data, errors
+
+
+REQUEST_FIELD_ORDER = [
+    "partnership_id",
+    "reference",
+    "methodology",
+    "high_profile",
+    "agencies_involved",
+    "required_skills",
+    "peers",
+    "needs_experienced",
+    "window_start",
+    "window_end",
+    "notified_on",
+    "statutory_deadline",
+    "reason",
+    "status",
+]
+
+
+def request_error_summary(errors: dict[str, str], form: RequestForm | None = None) -> list[Any]:
+    """Error summary items in form order; a date's link goes to its first field in error."""
+
+    def anchor(key: str) -> str:
+        if form is not None and key in form.dates:
+            parts = form.dates[key].error_parts or ("day",)
+            return f"{key}-{parts[0]}"
+        return key
+
+    def position(key: str) -> int:
+        order = REQUEST_FIELD_ORDER
+        return order.index(key) if key in order else len(order)
 
     ordered = sorted(errors.items(), key=lambda item: position(item[0]))
     return [{"text": message, "href": f"#{anchor(key)}"} for key, message in ordered]

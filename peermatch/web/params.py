@@ -12,3 +12,4 @@ from sqlmodel import Session
 Db: TypeAlias = NamedDependency[Session]  # this request's unit of work
 Form: TypeAlias = NamedDependency[FormMultiDict]  # the parsed form body
 ReviewerId: TypeAlias = FromPath[int]
+RequestId: TypeAlias = FromPath[int]

@@ -14,10 +14,10 @@ def test_it_answers_the_health_check_without_sign_in(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_it_sends_home_to_the_reviewers_list(alice_client):
+def test_home_is_the_coordinators_dashboard(alice_client):
     response = alice_client.get("/", follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"] == "/reviewers"
+    assert response.status_code == 200
+    assert "Requests by status" in response.text
 
 
 def test_it_uses_govuk_frontend_without_govuk_branding(client):

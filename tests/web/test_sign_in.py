@@ -15,11 +15,11 @@ def test_it_shows_the_sign_in_page(client):
     assert 'name="_csrf_token"' in response.text
 
 
-def test_it_signs_in_and_redirects_to_the_reviewers_list(client, alice, sign_in):
+def test_it_signs_in_and_redirects_to_the_home_page(client, alice, sign_in):
     response = sign_in(client, "alice@example.org")
     assert response.status_code == 303
-    assert response.headers["location"] == "/reviewers"
-    assert client.get("/reviewers").status_code == 200
+    assert response.headers["location"] == "/"
+    assert client.get("/").status_code == 200
 
 
 def test_it_accepts_the_email_in_any_case(client, alice, sign_in):
@@ -70,13 +70,13 @@ def test_it_never_redirects_off_site_after_sign_in(client, alice, sign_in):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
         client.cookies.clear()
         response = sign_in(client, "alice@example.org", next=target)
-        assert response.headers["location"] == "/reviewers", target
+        assert response.headers["location"] == "/", target
 
 
 def test_it_sends_a_signed_in_coordinator_on_from_the_sign_in_page(alice_client):
     response = alice_client.get("/sign-in", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/reviewers"
+    assert response.headers["location"] == "/"
 
 
 def test_it_limits_sign_in_attempts_from_one_address(client, alice, csrf_token):

@@ -26,11 +26,6 @@ PER_PAGE = 25
 FILTER_KEYS = ("q", "partnership", "agency", "skill", "available_on")
 
 
-@get("/", sync_to_thread=False)
-def home() -> Redirect:
-    return Redirect("/reviewers", status_code=303)
-
-
 class ReviewerController(Controller):
     path = "/reviewers"
     dependencies = {"form": provide_form}

@@ -1,0 +1,20 @@
+"""A coordinator's home page: where the region's requests stand and what needs them now."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Request, get
+from litestar.response import Template
+
+from peermatch import requests
+from peermatch.web.auth import Coordinator
+from peermatch.web.params import Db
+
+
+@get("/", sync_to_thread=True)
+def home(request: Request, db: Db) -> Template:
+    me = request.scope.get("user")
+    assert isinstance(me, Coordinator)  # the router's guard has checked
+    summary = requests.dashboard(db, me.region_id, dt.date.today())
+    return Template("home.html", context={"dashboard": summary})

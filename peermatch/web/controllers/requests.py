@@ -1,0 +1,259 @@
+"""Review requests: the list, the form to open or change one, its page and its actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from peermatch import registry, requests
+from peermatch.errors import DomainError, NotFound, ValidationFailed
+from peermatch.models import RequestStatus
+from peermatch.web.auth import Coordinator
+from peermatch.web.errors import form_errors
+from peermatch.web.forms import (
+    RequestForm,
+    parse_int,
+    provide_form,
+    request_error_summary,
+)
+from peermatch.web.pagination import pagination
+from peermatch.web.params import Db, Form, RequestId
+
+PER_PAGE = 25
+_SAVED = {
+    "added": "Request saved as a draft.",
+    "updated": "Changes saved.",
+    "submitted": "Request submitted for matching.",
+    "accepted": "Request accepted for matching.",
+    "sent_back": "Request sent back to the partnership as a draft.",
+    "cancelled": "Request cancelled.",
+}
+
+
+class RequestController(Controller):
+    path = "/requests"
+    dependencies = {"form": provide_form}
+
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: Db) -> Template:
+        me = _me(request)
+        raw = {k: str(request.query_params.get(k) or "").strip() for k in ("status", "partnership")}
+        status = raw["status"] if raw["status"] in RequestStatus.__members__ else ""
+        filters = requests.RequestFilter(
+            status=RequestStatus(status) if status else None,
+            partnership_id=parse_int(raw["partnership"]),
+        )
+        page_number = max(1, min(parse_int(request.query_params.get("page")) or 1, 10_000))
+        page = requests.list_requests(
+            db, me.region_id, filters, page=page_number, per_page=PER_PAGE
+        )
+        query = {
+            k: v for k, v in {"status": status, "partnership": raw["partnership"]}.items() if v
+        }
+        return Template(
+            "requests/index.html",
+            context={
+                "page": page,
+                "status": status,
+                "partnership": raw["partnership"],
+                "counts": requests.status_counts(db, me.region_id),
+                "partnerships": registry.list_partnerships(db, me.region_id),
+                "pagination": pagination(page, "/requests", query, "Pages of requests"),
+            },
+        )
+
+    @get("/new", sync_to_thread=True)
+    def new(self, request: Request, db: Db) -> Template:
+        return _form_page(request, db, RequestForm(), action="/requests/new")
+
+    @post("/new", sync_to_thread=True)
+    def create(self, request: Request, db: Db, form: Form) -> Template | Redirect:
+        me = _me(request)
+        typed = RequestForm.from_form(form)
+        data, unreadable = typed.to_input()
+        try:
+            _refuse_unreadable(db, me, data, unreadable)
+            created = requests.create_request(db, me.region_id, data, actor=me.actor)
+        except ValidationFailed as exc:
+            errors = form_errors(db, exc)
+            return _form_page(request, db, typed, action="/requests/new", errors=errors)
+        return Redirect(f"/requests/{created.id}?saved=added", status_code=303)
+
+    @get("/{request_id:int}", sync_to_thread=True)
+    def show(self, request: Request, db: Db, request_id: RequestId) -> Template:
+        saved = str(request.query_params.get("saved") or "")
+        return _request_page(request, db, request_id, saved=_SAVED.get(saved))
+
+    @get("/{request_id:int}/edit", sync_to_thread=True)
+    def edit(self, request: Request, db: Db, request_id: RequestId) -> Template:
+        me = _me(request)
+        found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+        return _form_page(
+            request,
+            db,
+            RequestForm.from_request(found),
+            action=f"/requests/{request_id}/edit",
+            review_request=found,
+        )
+
+    @post("/{request_id:int}/edit", sync_to_thread=True)
+    def update(
+        self, request: Request, db: Db, request_id: RequestId, form: Form
+    ) -> Template | Redirect:
+        me = _me(request)
+        typed = RequestForm.from_form(form)
+        data, unreadable = typed.to_input()
+        try:
+            _refuse_unreadable(db, me, data, unreadable, request_id=request_id)
+            requests.update_request(db, me.region_id, request_id, data, actor=me.actor)
+        except ValidationFailed as exc:
+            errors = form_errors(db, exc)
+        except NotFound:
+            raise
+        except DomainError as exc:  # no longer editable: say why on the request's page
+            db.rollback()
+            return _request_page(request, db, request_id, errors={"status": exc.message})
+        else:
+            return Redirect(f"/requests/{request_id}?saved=updated", status_code=303)
+        found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+        return _form_page(
+            request,
+            db,
+            typed,
+            action=f"/requests/{request_id}/edit",
+            errors=errors,
+            review_request=found,
+        )
+
+    @post("/{request_id:int}/submit", sync_to_thread=True)
+    def submit(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+        me = _me(request)
+        return _act(request, db, request_id, "submitted", requests.submit, me)
+
+    @post("/{request_id:int}/accept", sync_to_thread=True)
+    def accept(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+        me = _me(request)
+        return _act(request, db, request_id, "accepted", requests.accept, me)
+
+    @post("/{request_id:int}/send-back", sync_to_thread=True)
+    def send_back(
+        self, request: Request, db: Db, request_id: RequestId, form: Form
+    ) -> Template | Redirect:
+        me = _me(request)
+        reason = str(form.get("reason") or "")
+        try:
+            requests.send_back(db, me.region_id, request_id, reason, actor=me.actor)
+        except NotFound:
+            raise
+        except ValidationFailed as exc:
+            return _request_page(request, db, request_id, errors=form_errors(db, exc))
+        except DomainError as exc:
+            db.rollback()
+            return _request_page(request, db, request_id, errors={"status": exc.message})
+        return Redirect(f"/requests/{request_id}?saved=sent_back", status_code=303)
+
+    @get("/{request_id:int}/cancel", sync_to_thread=True)
+    def confirm_cancel(self, request: Request, db: Db, request_id: RequestId) -> Template:
+        me = _me(request)
+        found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+        return Template("requests/cancel.html", context={"review_request": found})
+
+    @post("/{request_id:int}/cancel", sync_to_thread=True)
+    def cancel(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+        me = _me(request)
+        return _act(request, db, request_id, "cancelled", requests.cancel, me)
+
+
+def _me(request: Request) -> Coordinator:
+    user = request.scope.get("user")
+    assert isinstance(user, Coordinator)  # the router's guard has checked
+    return user
+
+
+def _act(
+    request: Request, db: Db, request_id: int, done: str, action: Any, me: Coordinator
+) -> Template | Redirect:
+    """Run one lifecycle action; a refusal re-renders the request's page with the reason."""
+    try:
+        action(db, me.region_id, request_id, actor=me.actor)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        db.rollback()
+        return _request_page(request, db, request_id, errors={"status": exc.message})
+    return Redirect(f"/requests/{request_id}?saved={done}", status_code=303)
+
+
+def _refuse_unreadable(
+    db: Db,
+    me: Coordinator,
+    data: requests.RequestInput,
+    unreadable: dict[str, str],
+    request_id: int | None = None,
+) -> None:
+    """A form with an unreadable date is not saved; it comes back with that problem and every
+    rule the rest of it breaks, so the coordinator can fix everything in one go."""
+    if unreadable:
+        rules = requests.validation_errors(db, me.region_id, data, request_id=request_id)
+        raise ValidationFailed({**rules, **unreadable})
+
+
+def _request_page(
+    request: Request,
+    db: Db,
+    request_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    saved: str | None = None,
+) -> Template:
+    me = _me(request)
+    errors = errors or {}
+    detail = requests.request_detail(
+        db, me.region_id, request_id, actor=me.actor, today=dt.date.today()
+    )
+    summary = [
+        {"text": message, "href": "#reason" if key == "reason" else "#actions"}
+        for key, message in errors.items()
+    ]
+    return Template(
+        "requests/show.html",
+        context={
+            "detail": detail,
+            "review_request": detail.request,
+            "errors": errors,
+            "error_summary": summary,
+            "saved": saved,
+            "reasons": requests.SEND_BACK_REASONS,
+        },
+        status_code=409 if errors.get("status") else (400 if errors else 200),
+    )
+
+
+def _form_page(
+    request: Request,
+    db: Db,
+    typed: RequestForm,
+    *,
+    action: str,
+    errors: dict[str, str] | None = None,
+    review_request: Any = None,
+) -> Template:
+    me = _me(request)
+    errors = errors or {}
+    return Template(
+        "requests/form.html",
+        context={
+            "form": typed,
+            "action": action,
+            "review_request": review_request,
+            "errors": errors,
+            "error_summary": request_error_summary(errors, typed),
+            "partnerships": registry.list_partnerships(db, me.region_id),
+            "reference_help": requests.REFERENCE_HELP,
+            "default_days": requests.working_days.DEFAULT_WORKING_DAYS,
+        },
+        status_code=400 if errors else 200,
+    )
