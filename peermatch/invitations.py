@@ -22,13 +22,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
-from functools import cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger, outbox
+from peermatch import audit, ledger, outbox, working_days
 from peermatch.emails import CalendarEvent, calendar, render
 from peermatch.errors import Conflict, DomainError, NotFound, ValidationFailed
 from peermatch.models import (
@@ -43,7 +42,7 @@ from peermatch.models import (
     ReviewRequest,
     utcnow,
 )
-from peermatch.settings import Settings
+from peermatch.settings import Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 
 log = logging.getLogger("peermatch.invitations")
@@ -88,30 +87,9 @@ class InvitationUnavailable(DomainError):
 # --- working days ------------------------------------------------------------------------------
 
 
-@cache
-def _bank_holidays(year: int) -> frozenset[dt.date]:
-    import holidays
-
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
-
-
-def is_working_day(day: dt.date) -> bool:
-    """Monday to Friday, except bank holidays in England and Wales."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The date ``days`` working days after ``start``."""
-    day = start
-    while days > 0:
-        day += dt.timedelta(days=1)
-        if is_working_day(day):
-            days -= 1
-    return day
-
-
 def _after_working_days(at: dt.datetime, days: int) -> dt.datetime:
-    return dt.datetime.combine(add_working_days(at.date(), days), at.time())
+    """The same time of day, ``days`` working days (England and Wales) after ``at``."""
+    return dt.datetime.combine(working_days.add_working_days(at.date(), days).due_on, at.time())
 
 
 # --- links -------------------------------------------------------------------------------------
@@ -371,7 +349,7 @@ def accept(
     session.add(assignment)
     session.flush()
     ledger.record_acceptance(session, assignment, on=now.date())
-    _event(session, assignment, "accepted", actor)
+    _event(session, assignment, "invitation_accepted", actor)
     _audit(session, assignment, "invitation.accept", actor)
     request = session.get(ReviewRequest, assignment.request_id)
     assert request is not None
@@ -402,7 +380,7 @@ def decline(
     assignment.link_nonce = None
     assignment.updated_at = now
     session.add(assignment)
-    _event(session, assignment, "declined", actor, {"reason": reason or None})
+    _event(session, assignment, "invitation_declined", actor, {"reason": reason or None})
     _audit(session, assignment, "invitation.decline", actor, {"reason": reason or None})
     session.flush()
     log.info("assignment %s declined", assignment.id)
@@ -457,6 +435,7 @@ def withdraw(
     actor: str,
     why: str = "",
     now: dt.datetime | None = None,
+    reopen: bool = True,
 ) -> Assignment:
     """Take a reviewer off a request: their link stops working, they get a cancellation
     (METHOD:CANCEL, the same UID, a higher SEQUENCE), and an acceptance leaves the ledger."""
@@ -476,46 +455,42 @@ def withdraw(
     _email(session, settings, assignment, "cancellation", why=why)
     if was_accepted:
         ledger.reverse_assignment(session, assignment, on=now.date())
-    _event(session, assignment, "withdrawn", actor)
+    _event(session, assignment, "invitation_withdrawn", actor)
     _audit(session, assignment, "invitation.withdraw", actor)
     request = session.get(ReviewRequest, assignment.request_id)
     assert request is not None
-    if was_accepted and request.status == RequestStatus.staffed:
+    if reopen and was_accepted and request.status == RequestStatus.staffed:
         request_service.transition(session, request, RequestStatus.inviting, actor=actor)
     session.flush()
     return assignment
 
 
-def cancel_request(
+def withdraw_team(
     session: Session,
-    settings: Settings,
-    region_id: int,
-    request_id: int,
+    request: ReviewRequest,
     *,
     actor: str,
+    why: str = "",
+    settings: Settings | None = None,
     now: dt.datetime | None = None,
-) -> ReviewRequest:
-    """Cancel a request: every invited or accepted reviewer gets a cancellation, and the
-    ledger entries of the request are reversed (see peermatch.ledger)."""
-    from peermatch import requests as request_service
-
-    now = now or utcnow()
-    request = _request_in_region(session, region_id, request_id)
-    request_service.check_transition(request, RequestStatus.cancelled)
-    for assignment in _open_assignments(session, request):
-        assert assignment.id is not None
+) -> list[Assignment]:
+    """Withdraw every invited or accepted reviewer of ``request`` (it is being cancelled):
+    each gets a cancellation and the request's status is left to the caller."""
+    region_id = _region_of(session, request.id or 0)
+    assert region_id is not None
+    return [
         withdraw(
             session,
-            settings,
+            settings or load_settings(),
             region_id,
-            assignment.id,
+            assignment.id or 0,
             actor=actor,
-            why="The review has been cancelled.",
+            why=why,
             now=now,
+            reopen=False,
         )
-    ledger.reverse_request(session, request, on=now.date())
-    request_service.transition(session, request, RequestStatus.cancelled, actor=actor)
-    return request
+        for assignment in _open_assignments(session, request)
+    ]
 
 
 def complete_request(
@@ -603,7 +578,7 @@ def tick(session: Session, settings: Settings, *, now: dt.datetime | None = None
             assignment.reminded_at = now
             session.add(assignment)
             _email(session, settings, assignment, "reminder")
-            _event(session, assignment, "reminded", "system")
+            _event(session, assignment, "invitation_reminded", "system")
             report.reminded += 1
     session.flush()
     return report
@@ -624,7 +599,7 @@ def _expire(
     assignment.responded_at = now
     assignment.updated_at = now
     session.add(assignment)
-    _event(session, assignment, "expired", "system")
+    _event(session, assignment, "invitation_expired", "system")
     _audit(session, assignment, "invitation.expire", "system")
     session.flush()
     log.info("assignment %s expired", assignment.id)
@@ -711,7 +686,7 @@ def for_request(session: Session, region_id: int, request_id: int) -> RequestInv
         .where(Assignment.request_id == request.id)
         .order_by(col(Assignment.invited_at), col(Assignment.id))
     ).all()
-    names = {r.id: r.name for _, r in assignments}
+    names = {r.id or 0: r.name for _, r in assignments}
     team = [
         TeamMember(
             assignment_id=a.id or 0,
@@ -731,17 +706,21 @@ def for_request(session: Session, region_id: int, request_id: int) -> RequestInv
         .where(RequestEvent.request_id == request.id)
         .order_by(col(RequestEvent.at), col(RequestEvent.id))
     ).all()
-    timeline = [TimelineLine(e.at, describe(e, names)) for e in events]
+    timeline = [TimelineLine(e.at, describe(e, names) or _status_words(e.kind)) for e in events]
     return RequestInvitations(request, partnerships.get(request.partnership_id, ""), team, timeline)
+
+
+def _status_words(kind: str) -> str:
+    return f"The request became {kind}" if kind in set(RequestStatus) else ""
 
 
 _WORDS = {
     "invited": "{who} was invited",
-    "accepted": "{who} accepted",
-    "declined": "{who} declined",
-    "expired": "{who} did not answer in time; the invitation expired",
-    "withdrawn": "{who} was withdrawn and sent a cancellation",
-    "reminded": "{who} was sent a reminder",
+    "invitation_accepted": "{who} accepted",
+    "invitation_declined": "{who} declined",
+    "invitation_expired": "{who} did not answer in time; the invitation expired",
+    "invitation_withdrawn": "{who} was withdrawn and sent a cancellation",
+    "invitation_reminded": "{who} was sent a reminder",
     "rematched": "The free seat was re-matched automatically: {who} was invited",
     "rematch_failed": "The free seat could not be re-matched automatically: {why}",
     "rematch_skipped": "Automatic re-matching is paused, so the free seat waits for you",
@@ -750,12 +729,13 @@ _WORDS = {
 }
 
 
-def describe(event: RequestEvent, names: dict[int | None, str]) -> str:
-    """A timeline line in plain words, names joined in from ids."""
-    who = names.get(event.reviewer_id, "A reviewer")
+def describe(event: RequestEvent, names: dict[int, str]) -> str | None:
+    """A timeline line in plain words for an invitation event (names joined in from ids), or
+    None for an event that is not about invitations."""
     template = _WORDS.get(event.kind)
     if template is None:
-        return f"The request became {event.kind}" if event.kind in set(RequestStatus) else ""
+        return None
+    who = names.get(event.reviewer_id or 0, "A reviewer")
     words = template.format(who=who, why=str(event.detail.get("why", "")))
     reason = DECLINE_REASONS.get(str(event.detail.get("reason")))
-    return f"{words}: “{reason}”" if event.kind == "declined" and reason else words
+    return f"{words}: “{reason}”" if event.kind == "invitation_declined" and reason else words

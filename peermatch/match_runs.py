@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger
+from peermatch import audit, invitations, ledger
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
 from peermatch.models import (
@@ -61,6 +61,7 @@ from peermatch.models import (
     utcnow,
 )
 from peermatch.requests import transition
+from peermatch.settings import Settings, load_settings
 
 log = logging.getLogger("peermatch.match_runs")
 
@@ -854,10 +855,16 @@ def approval_problem(session: Session, run: MatchRun) -> str | None:
 
 
 def approve_run(
-    session: Session, run_id: int, *, actor: str, region_id: int | None = None
+    session: Session,
+    run_id: int,
+    *,
+    actor: str,
+    region_id: int | None = None,
+    settings: Settings | None = None,
 ) -> list[Assignment]:
     """Approve the proposal: an ``invited`` assignment for each proposed reviewer not already
-    held, and the requests that get one move from ``proposed`` to ``inviting``."""
+    held, and the requests that get one move from ``proposed`` to ``inviting``. Their
+    invitations are written to the outbox in this transaction."""
     run = (
         get_run(session, region_id, run_id) if region_id is not None else find_run(session, run_id)
     )
@@ -908,7 +915,7 @@ def approve_run(
         detail={"invited": len(created), "requests": len(teams)},
     )
     session.flush()
-    # Invitations (issue 8) are sent from here, in this transaction, for ``created``.
+    invitations.invite(session, created, actor=actor, settings=settings or load_settings())
     return created
 
 

@@ -9,7 +9,7 @@ from conftest import NOW
 from invitation_helpers import link_of, team, token_of
 from sqlmodel import select
 
-from peermatch import invitations, ledger
+from peermatch import invitations, ledger, requests
 from peermatch.invitations import InvitationUnavailable
 from peermatch.models import LedgerEntry, RequestEvent, RequestStatus, ReviewRequest
 
@@ -82,7 +82,7 @@ def test_declining_records_the_reason_and_frees_the_seat(
     kinds = session.exec(
         select(RequestEvent.kind).where(RequestEvent.request_id == request.id)
     ).all()
-    assert "declined" in kinds
+    assert "invitation_declined" in kinds
     assert session.exec(select(LedgerEntry)).all() == []
 
 
@@ -215,7 +215,7 @@ def test_cancelling_a_request_withdraws_its_team_and_reverses_the_ledger(
     request = make_request(peers=2)
     ann, _eve = place(request, pool["ann"], pool["eve"])
     invitations.accept(session, settings, token_of(link_of(session, ann)), now=NOW)
-    invitations.cancel_request(session, settings, region_a.id, request.id, actor="user:1", now=NOW)
+    requests.cancel(session, region_a.id, request.id, actor="user:1")
     session.commit()
     assert session.get(ReviewRequest, request.id).status == RequestStatus.cancelled
     assert set(team(session, request).values()) == {"withdrawn"}
@@ -255,6 +255,8 @@ def test_it_sends_one_reminder_before_expiry_then_expires_the_invitation(
 
 
 def test_expiry_skips_weekends_and_bank_holidays():
+    from peermatch.working_days import add_working_days
+
     # Good Friday 26 March 2027 and Easter Monday 29 March 2027 are bank holidays.
-    assert invitations.add_working_days(dt.date(2027, 3, 24), 3) == dt.date(2027, 3, 31)
-    assert invitations.add_working_days(dt.date(2027, 3, 5), 1) == dt.date(2027, 3, 8)
+    assert add_working_days(dt.date(2027, 3, 24), 3).due_on == dt.date(2027, 3, 31)
+    assert add_working_days(dt.date(2027, 3, 5), 1).due_on == dt.date(2027, 3, 8)

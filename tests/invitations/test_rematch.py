@@ -9,7 +9,7 @@ from conftest import NOW
 from invitation_helpers import link_of, team, token_of
 from sqlmodel import col, select
 
-from peermatch import invitations
+from peermatch import invitations, match_runs
 from peermatch.matching.io import parse_problem, parse_solution
 from peermatch.matching.validate import validate
 from peermatch.models import (
@@ -73,8 +73,9 @@ def test_the_rematch_run_is_stored_and_passes_the_validator(
     assert validate(problem, solution) == []
     locked = {(p.request, p.reviewer) for p in problem.locked}
     excluded = {(p.request, p.reviewer) for p in problem.excluded}
-    assert locked == {(f"q{request.id}", f"r{pool['ann']}")}
-    assert excluded == {(f"q{request.id}", f"r{pool['dee']}")}
+    key = match_runs.request_key("ALPHA", request.reference, request.id)
+    assert locked == {(key, match_runs.reviewer_key(pool["ann"]))}
+    assert excluded == {(key, match_runs.reviewer_key(pool["dee"]))}
     agencies = [
         session.get(Reviewer, r).agency
         for r, s in team(session, request).items()
@@ -122,8 +123,11 @@ def test_when_no_one_eligible_is_left_the_coordinator_is_told_why(
     invitations.decline(session, settings, token_of(link_of(session, ann)), None, now=NOW)
     session.commit()
     line = invitations.for_request(session, region_a.id, request.id).timeline[-1].words
-    assert line.startswith("The free seat could not be re-matched automatically: no one eligible")
-    assert "1 declined, expired, withdrawn or excluded" in line
+    # The proposal page's words for the same explanation.
+    assert line == (
+        "The free seat could not be re-matched automatically: "
+        "1 was excluded by a coordinator or declined before"
+    )
 
 
 def test_an_expired_invitation_is_rematched_by_the_clock(
@@ -136,7 +140,7 @@ def test_an_expired_invitation_is_rematched_by_the_clock(
     now_team = team(session, request)
     assert now_team[pool["ann"]] == "expired"
     assert list(now_team.values()).count("invited") == 1
-    assert "expired" in _events(session, request)
+    assert "invitation_expired" in _events(session, request)
     assert _events(session, request)[-1] == "rematched"
 
 

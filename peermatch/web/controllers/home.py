@@ -7,7 +7,7 @@ import datetime as dt
 from litestar import Request, get
 from litestar.response import Template
 
-from peermatch import requests
+from peermatch import invitations, requests
 from peermatch.web.auth import Coordinator
 from peermatch.web.params import Db
 
@@ -17,4 +17,5 @@ def home(request: Request, db: Db) -> Template:
     me = request.scope.get("user")
     assert isinstance(me, Coordinator)  # the router's guard has checked
     summary = requests.dashboard(db, me.region_id, dt.date.today())
-    return Template("home.html", context={"dashboard": summary})
+    answers = invitations.dashboard(db, me.region_id)
+    return Template("home.html", context={"dashboard": summary, "invitation_tiles": answers})

@@ -36,6 +36,12 @@ class RequestInvitationsController(Controller):
         invitations.set_rematch_paused(db, me.region_id, request_id, False, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=resumed", status_code=303)
 
+    @post("/complete", sync_to_thread=True)
+    def complete(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+        me = _me(request)
+        invitations.complete_request(db, me.region_id, request_id, actor=me.actor)
+        return Redirect(f"/requests/{request_id}/invitations?done=completed", status_code=303)
+
     @post("/{assignment_id:int}/withdraw", sync_to_thread=True)
     def withdraw(
         self, request: Request, db: Db, request_id: FromPath[int], assignment_id: FromPath[int]

@@ -27,7 +27,7 @@ _MESSAGES = {
     "started": "Matching has started. This page shows its progress.",
     "already": "A run of your region was already under way, so you are watching that one.",
     "cancelled": "The run was cancelled. Its requests are back to submitted.",
-    "approved": "Proposal approved. The reviewers are ready to be invited.",
+    "approved": "Proposal approved. Invitations are in the outbox.",
     "locked": "Reviewer locked on the request. Run matching again to use the change.",
     "excluded": "Reviewer excluded from the request. Run matching again to use the change.",
     "removed": "Decision removed. Run matching again to use the change.",
@@ -86,7 +86,13 @@ class RunController(Controller):
     def approve(self, request: Request, db: Db, run_id: RunId) -> Template | Redirect:
         me = _me(request)
         try:
-            match_runs.approve_run(db, run_id, actor=me.actor, region_id=me.region_id)
+            match_runs.approve_run(
+                db,
+                run_id,
+                actor=me.actor,
+                region_id=me.region_id,
+                settings=request.app.state.settings,
+            )
         except DomainError as exc:
             db.rollback()
             return _show(request, db, run_id, error=exc.message)
