@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from peermatch import audit, ledger, outbox, working_days
@@ -324,6 +324,17 @@ def _usable(
     request = session.get(ReviewRequest, assignment.request_id)
     if request is None or request.status in CLOSED_REQUEST:
         raise InvitationUnavailable("withdrawn")
+    if lock:
+        # Use the link up: only the one answer whose update still finds the nonce goes on
+        # (SQLite has no row locks; this makes a double submit harmless there too).
+        used = session.execute(
+            update(Assignment)
+            .where(col(Assignment.id) == assignment.id, col(Assignment.link_nonce) == nonce)
+            .values(link_nonce=None)
+        )
+        if getattr(used, "rowcount", 1) != 1:
+            raise InvitationUnavailable("answered")
+        session.refresh(assignment)
     return assignment
 
 

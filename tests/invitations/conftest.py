@@ -4,11 +4,11 @@ it, and a helper that places reviewers on it the way an approved run does, then 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from invitation_helpers import NOW, csrf_token
 from litestar.testing import TestClient
 from sqlmodel import Session
 
@@ -22,8 +22,6 @@ from peermatch.models import (
 )
 from peermatch.settings import Settings
 from peermatch.web import create_app
-
-NOW = dt.datetime(2027, 3, 1, 9, 0)  # a Monday
 
 
 @pytest.fixture
@@ -90,7 +88,6 @@ def place(session: Session, settings: Settings):
 
 # --- the web app on the same database -----------------------------------------------------------
 
-_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
 
 
@@ -105,12 +102,6 @@ def reviewer_client(settings: Settings, engine) -> Iterator[TestClient]:
     """A browser with no session and no cookies: a reviewer opening their email."""
     with TestClient(create_app(settings, engine), base_url="http://127.0.0.1:8000") as c:
         yield c
-
-
-def csrf_token(client: TestClient, path: str) -> str:
-    match = _CSRF.search(client.get(path).text)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 @pytest.fixture

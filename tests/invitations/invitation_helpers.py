@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
+from litestar.testing import TestClient
 from sqlmodel import Session, col, select
 
 from peermatch.models import Assignment, OutboxMessage, Reviewer, ReviewRequest
+
+NOW = dt.datetime(2027, 3, 1, 9, 0)  # a Monday
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: TestClient, path: str) -> str:
+    """The token a page's forms carry (and, as a side effect, the CSRF cookie)."""
+    match = _CSRF.search(client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
 
 
 def link_of(session: Session, assignment: Assignment, kind: str = "invitation") -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import NOW
-from invitation_helpers import link_of, team, token_of
+from invitation_helpers import NOW, link_of, team, token_of
 from sqlmodel import select
 
 from peermatch import invitations, ledger, requests

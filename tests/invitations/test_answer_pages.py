@@ -88,7 +88,7 @@ def test_a_withdrawn_invitation_gets_a_clear_page(
     request = make_request()
     [ann] = place(request, pool["ann"])
     path = _path(session, ann)
-    from conftest import csrf_token
+    from invitation_helpers import csrf_token
 
     page = f"/requests/{request.id}/invitations"
     token = csrf_token(alice_client, page)
@@ -106,7 +106,7 @@ def test_a_withdrawn_invitation_gets_a_clear_page(
 def test_the_coordinator_sees_the_timeline_and_can_pause_rematching(
     session, reviewer_client, alice_client, pool, make_request, place
 ):
-    from conftest import csrf_token
+    from invitation_helpers import csrf_token
 
     request = make_request(peers=1)
     [ann] = place(request, pool["ann"])

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from conftest import csrf_token
-from invitation_helpers import link_of, token_of
+from invitation_helpers import csrf_token, link_of, token_of
 from smtp_server import SmtpServer
 from sqlmodel import select
 
@@ -70,3 +69,19 @@ def test_a_full_flow_logs_no_names_addresses_or_tokens(
         text = record.getMessage() + (record.exc_text or "")
         for secret in secrets | personal:
             assert secret not in text, f"{record.name} logged a name, address or token: {text}"
+
+
+def test_the_access_log_of_serve_hides_answer_tokens():
+    from peermatch.cli.service import _NoPersonalDataInAccessLog
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5555", "POST", "/answer/eyJhbGciOi.secret-part/accept?x=1", "1.1", 200),
+        None,
+    )
+    assert _NoPersonalDataInAccessLog().filter(record)
+    assert record.getMessage() == '- - "POST /answer/… HTTP/1.1" 200'

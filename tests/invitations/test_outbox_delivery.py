@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import icalendar
 import pytest
-from conftest import NOW
-from invitation_helpers import link_of
+from invitation_helpers import NOW, link_of
 from smtp_server import SmtpServer
 from sqlmodel import select
 

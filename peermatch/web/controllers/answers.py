@@ -7,6 +7,8 @@ change anything. Pages are never cached and never send the link on as a Referer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.params import FromPath
@@ -29,7 +31,7 @@ _TITLES = {
 }
 
 
-def _settings(request: Request) -> Settings:
+def _settings(request: Request[Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -52,7 +54,7 @@ class AnswerController(Controller):
     ]
 
     @get("/{token:str}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, token: FromPath[str]) -> Template:
+    def show(self, request: Request[Any, Any, Any], db: Db, token: FromPath[str]) -> Template:
         try:
             view = invitations.show(db, _settings(request), token)
         except InvitationUnavailable as exc:
@@ -60,7 +62,7 @@ class AnswerController(Controller):
         return _page(view, token)
 
     @post("/{token:str}/accept", sync_to_thread=True)
-    def accept(self, request: Request, db: Db, token: FromPath[str]) -> Template:
+    def accept(self, request: Request[Any, Any, Any], db: Db, token: FromPath[str]) -> Template:
         try:
             view = invitations.accept(db, _settings(request), token)
         except InvitationUnavailable as exc:
@@ -68,7 +70,9 @@ class AnswerController(Controller):
         return Template("answers/done.html", context={"view": view, "answer": "accepted"})
 
     @post("/{token:str}/decline", sync_to_thread=True)
-    def decline(self, request: Request, db: Db, token: FromPath[str], form: Form) -> Template:
+    def decline(
+        self, request: Request[Any, Any, Any], db: Db, token: FromPath[str], form: Form
+    ) -> Template:
         reason = str(form.get("reason") or "")
         try:
             view = invitations.decline(db, _settings(request), token, reason or None)

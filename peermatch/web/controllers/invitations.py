@@ -3,6 +3,8 @@ words, withdrawing a reviewer, pausing or resuming automatic re-matching."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -17,7 +19,7 @@ class RequestInvitationsController(Controller):
     path = "/requests/{request_id:int}/invitations"
 
     @get("/", sync_to_thread=True)
-    def show(self, request: Request, db: Db, request_id: FromPath[int]) -> Template:
+    def show(self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int]) -> Template:
         found = invitations.for_request(db, _me(request).region_id, request_id)
         return Template(
             "invitations/request.html",
@@ -25,26 +27,34 @@ class RequestInvitationsController(Controller):
         )
 
     @post("/pause", sync_to_thread=True)
-    def pause(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+    def pause(self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int]) -> Redirect:
         me = _me(request)
         invitations.set_rematch_paused(db, me.region_id, request_id, True, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=paused", status_code=303)
 
     @post("/resume", sync_to_thread=True)
-    def resume(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+    def resume(
+        self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int]
+    ) -> Redirect:
         me = _me(request)
         invitations.set_rematch_paused(db, me.region_id, request_id, False, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=resumed", status_code=303)
 
     @post("/complete", sync_to_thread=True)
-    def complete(self, request: Request, db: Db, request_id: FromPath[int]) -> Redirect:
+    def complete(
+        self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int]
+    ) -> Redirect:
         me = _me(request)
         invitations.complete_request(db, me.region_id, request_id, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=completed", status_code=303)
 
     @post("/{assignment_id:int}/withdraw", sync_to_thread=True)
     def withdraw(
-        self, request: Request, db: Db, request_id: FromPath[int], assignment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        request_id: FromPath[int],
+        assignment_id: FromPath[int],
     ) -> Redirect:
         me = _me(request)
         settings: Settings = request.app.state.settings

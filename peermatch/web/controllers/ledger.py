@@ -36,7 +36,9 @@ def _date(params: Any, name: str) -> tuple[dt.date | None, dict[str, str], str |
         return None, typed, "must be a real date, like 31 3 2027"
 
 
-def _period(request: Request) -> tuple[dt.date, dt.date, dict[str, dict[str, str]], dict[str, str]]:
+def _period(
+    request: Request[Any, Any, Any],
+) -> tuple[dt.date, dt.date, dict[str, dict[str, str]], dict[str, str]]:
     today = dt.date.today()
     start, typed_from, from_error = _date(request.query_params, "from")
     end, typed_to, to_error = _date(request.query_params, "to")
@@ -73,7 +75,7 @@ class LedgerController(Controller):
     path = "/ledger"
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db) -> Template:
+    def index(self, request: Request[Any, Any, Any], db: Db) -> Template:
         me = _me(request)
         start, end, typed, errors = _period(request)
         rows = ledger.balances(db, me.region_id, start=start, end=end)
@@ -95,7 +97,7 @@ class LedgerController(Controller):
         )
 
     @get("/export.csv", sync_to_thread=True)
-    def export(self, request: Request, db: Db) -> Response[Any]:
+    def export(self, request: Request[Any, Any, Any], db: Db) -> Response[Any]:
         me = _me(request)
         start, end, _, errors = _period(request)
         if errors:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -21,7 +23,7 @@ class OutboxController(Controller):
     path = "/outbox"
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db) -> Template:
+    def index(self, request: Request[Any, Any, Any], db: Db) -> Template:
         me = _me(request)
         raw = str(request.query_params.get("status") or "pending")
         status = OutboxStatus(raw) if raw in set(OutboxStatus) else OutboxStatus.pending
@@ -37,7 +39,7 @@ class OutboxController(Controller):
         )
 
     @get("/{message_id:int}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, message_id: FromPath[int]) -> Template:
+    def show(self, request: Request[Any, Any, Any], db: Db, message_id: FromPath[int]) -> Template:
         message = outbox.get_message(db, _me(request).region_id, message_id)
         settings: Settings = request.app.state.settings
         return Template(
@@ -50,7 +52,9 @@ class OutboxController(Controller):
         )
 
     @get("/{message_id:int}/html", sync_to_thread=True)
-    def html(self, request: Request, db: Db, message_id: FromPath[int]) -> Response[str]:
+    def html(
+        self, request: Request[Any, Any, Any], db: Db, message_id: FromPath[int]
+    ) -> Response[str]:
         message = outbox.get_message(db, _me(request).region_id, message_id)
         return Response(
             message.html_body,
@@ -59,7 +63,7 @@ class OutboxController(Controller):
         )
 
     @post("/{message_id:int}/retry", sync_to_thread=True)
-    def retry(self, request: Request, db: Db, message_id: FromPath[int]) -> Redirect:
+    def retry(self, request: Request[Any, Any, Any], db: Db, message_id: FromPath[int]) -> Redirect:
         me = _me(request)
         outbox.retry(db, me.region_id, message_id, actor=me.actor)
         return Redirect(f"/outbox/{message_id}?retried=1", status_code=303)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import NOW, csrf_token
-from invitation_helpers import link_of, token_of
+from invitation_helpers import NOW, csrf_token, link_of, token_of
 from sqlmodel import select
 
 from peermatch import invitations
