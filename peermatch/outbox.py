@@ -190,14 +190,18 @@ def _deliver(
         message = session.get(OutboxMessage, message_id)
         if message is None or message.claimed_until != lease:
             return
-        mime = to_email_message(message, settings)
         give_up_from = message.created_at if message.retried_at is None else message.retried_at
         attempts = message.attempts + 1
-    failure: DeliveryFailed | None = None
-    try:
-        send(config, mime, timeout=settings.smtp_timeout_seconds)
-    except DeliveryFailed as exc:
-        failure = exc
+        failure: DeliveryFailed | None = None
+        try:
+            mime = to_email_message(message, settings)
+        except (ValueError, TypeError) as exc:  # a header the email library refuses
+            failure = DeliveryFailed(f"000 unsendable {type(exc).__name__}", permanent=True)
+    if failure is None:
+        try:
+            send(config, mime, timeout=settings.smtp_timeout_seconds)
+        except DeliveryFailed as exc:
+            failure = exc
     at = now or utcnow()
     values: dict[str, object] = {"attempts": attempts, "claimed_until": None}
     if failure is None:

@@ -184,3 +184,37 @@ def test_a_claimed_message_is_not_claimed_again_until_its_lease_ends(session, en
     assert len(outbox.claim(engine, now=now)) == 1
     assert outbox.claim(engine, now=now) == []
     assert len(outbox.claim(engine, now=now + outbox.LEASE + dt.timedelta(seconds=1))) == 1
+
+
+def test_the_html_email_escapes_what_it_shows(session, settings, pool, make_request, place):
+    from peermatch.models import Partnership
+
+    request = make_request()
+    home = session.get(Partnership, request.partnership_id)
+    home.name = 'Alphaton <script>alert("x")</script> & Co'
+    session.add(home)
+    session.commit()
+    [ann] = place(request, pool["ann"])
+    [message] = session.exec(
+        select(OutboxMessage).where(OutboxMessage.assignment_id == ann.id)
+    ).all()
+    assert "<script>" not in message.html_body
+    assert "&lt;script&gt;" in message.html_body
+    assert "\n" not in message.subject
+
+
+def test_a_message_the_email_library_cannot_build_is_a_dead_letter(
+    session, engine, mail_settings, smtp
+):
+    outbox.enqueue(
+        session,
+        settings=mail_settings,
+        kind="test",
+        to_address="broken\r\nBcc: someone@example.org",
+        email=Email("Subject", "Text", "<p>HTML</p>"),
+        region_id=None,
+    )
+    session.commit()
+    report = outbox.relay_once(engine, mail_settings)
+    assert (report.sent, report.dead) == (0, 1)
+    assert smtp.handler.received == []
