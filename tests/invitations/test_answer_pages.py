@@ -124,3 +124,21 @@ def test_the_coordinator_sees_the_timeline_and_can_pause_rematching(
     assert "Automatic re-matching is paused for this request." in response.text
     actions = session.exec(select(AuditEvent.action)).all()
     assert "request.rematch_paused" in actions
+
+
+def test_an_expired_invitation_gets_a_clear_page_and_nothing_changes(
+    session, reviewer_client, pool, make_request, place
+):
+    import datetime as dt
+
+    request = make_request()
+    [ann] = place(request, pool["ann"])
+    path = _path(session, ann)
+    ann.expires_at = dt.datetime(2026, 1, 1)
+    session.add(ann)
+    session.commit()
+    shown = reviewer_client.get(path)
+    assert shown.status_code == 410
+    assert "This invitation has expired" in shown.text
+    assert reviewer_client.post(f"{path}/decline", data={"reason": "other"}).status_code == 410
+    assert team(session, request) == {pool["ann"]: "invited"}
