@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from peermatch import audit, ledger, outbox, working_days
@@ -415,8 +415,14 @@ def _free_seat(
     session: Session, settings: Settings, freed: Assignment, *, now: dt.datetime
 ) -> None:
     """After a decline or an expiry: re-match, unless paused or the request is closed."""
-    request = session.get(ReviewRequest, freed.request_id)
-    assert request is not None
+    # One re-match of a request at a time (PostgreSQL row lock; SQLite writes one at a time):
+    # two seats freed at once must not both be filled by both re-matches.
+    request = session.exec(
+        select(ReviewRequest)
+        .where(ReviewRequest.id == freed.request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if request.status not in (RequestStatus.inviting, RequestStatus.staffed):
         return
     if request.rematch_paused:
@@ -583,16 +589,33 @@ def tick(session: Session, settings: Settings, *, now: dt.datetime | None = None
         if request is None or request.status in CLOSED_REQUEST:
             continue
         if assignment.expires_at is not None and now >= assignment.expires_at:
-            _expire(session, settings, assignment, now=now)
-            report.expired += 1
+            # Several relays may tick at once: only the one whose update still finds the
+            # invitation open expires it (and re-matches its seat).
+            if _claim(session, assignment, status=AssignmentStatus.expired):
+                _expire(session, settings, assignment, now=now)
+                report.expired += 1
         elif _reminder_due(settings, assignment, now):
-            assignment.reminded_at = now
-            session.add(assignment)
+            if not _claim(session, assignment, reminded_at=now):
+                continue
             _email(session, settings, assignment, "reminder")
             _event(session, assignment, "invitation_reminded", "system")
             report.reminded += 1
     session.flush()
     return report
+
+
+def _claim(session: Session, assignment: Assignment, **values: object) -> bool:
+    """Set ``values`` on an invitation still open and not yet reminded, as one conditional
+    UPDATE; False when another process got there first."""
+    conditions: list[ColumnElement[bool]] = [
+        col(Assignment.id) == assignment.id,
+        col(Assignment.status) == AssignmentStatus.invited,
+    ]
+    if "reminded_at" in values:
+        conditions.append(col(Assignment.reminded_at).is_(None))
+    done = session.execute(update(Assignment).where(*conditions).values(**values))
+    session.refresh(assignment)
+    return bool(getattr(done, "rowcount", 1) == 1)
 
 
 def _reminder_due(settings: Settings, assignment: Assignment, now: dt.datetime) -> bool:

@@ -181,3 +181,23 @@ def test_a_rematch_does_not_overbook_a_reviewer_busy_elsewhere(
     assert invited in {pool["ann"], pool["dee"]}
     mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).all()
     assert len(mails) == 4  # Bea, Cal, Eve, and the replacement
+
+
+def test_two_relays_ticking_at_once_expire_and_rematch_a_seat_once(
+    engine, session, settings, pool, make_request, place
+):
+    from sqlmodel import Session
+
+    from peermatch.invitations import _claim
+    from peermatch.models import AssignmentStatus
+
+    request = make_request(peers=1)
+    [ann] = place(request, pool["ann"])
+    later = ann.expires_at + dt.timedelta(seconds=1)
+    with Session(engine) as other:
+        stale = other.get(Assignment, ann.id)  # the other relay has read it as invited
+        assert invitations.tick(session, settings, now=later).expired == 1
+        session.commit()
+        assert not _claim(other, stale, status=AssignmentStatus.expired)
+    assert list(team(session, request).values()).count("invited") == 1
+    assert len(_rematch_runs(session)) == 1
