@@ -219,30 +219,46 @@ def build_problem(
     ).all()
     reviewers = [r for r in reviewers if r.active or r.id in locked_reviewers]
     ids = [r.id for r in reviewers]
+    # Plain rows rather than objects, joined to the region rather than a list of ids: a
+    # national region has 10,000 reviewers.
+    in_region = col(Partnership.region_id) == region_id
     skills: dict[int, list[str]] = defaultdict(list)
-    for s in session.exec(
-        select(ReviewerSkill)
-        .where(col(ReviewerSkill.reviewer_id).in_(ids))
+    for reviewer_id, skill in session.exec(
+        select(ReviewerSkill.reviewer_id, ReviewerSkill.skill)
+        .join(Reviewer, col(Reviewer.id) == ReviewerSkill.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
         .order_by(col(ReviewerSkill.skill))
     ):
-        skills[s.reviewer_id].append(s.skill)
+        skills[reviewer_id].append(skill)
     away: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for u in session.exec(
-        select(Unavailability)
-        .where(col(Unavailability.reviewer_id).in_(ids))
-        .order_by(col(Unavailability.starts_on))
+    for reviewer_id, starts_on, ends_on in session.exec(
+        select(
+            col(Unavailability.reviewer_id),
+            col(Unavailability.starts_on),
+            col(Unavailability.ends_on),
+        )
+        .join(Reviewer, col(Reviewer.id) == Unavailability.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
+        .order_by(col(Unavailability.starts_on), col(Unavailability.id))
     ):
-        away[u.reviewer_id].append({"from": u.starts_on.isoformat(), "to": u.ends_on.isoformat()})
+        away[reviewer_id].append({"from": starts_on.isoformat(), "to": ends_on.isoformat()})
     conflicts: dict[int, list[str]] = defaultdict(list)
-    for c in session.exec(
-        select(ReviewerConflict).where(col(ReviewerConflict.reviewer_id).in_(ids))
+    for reviewer_id, partnership_id in session.exec(
+        select(ReviewerConflict.reviewer_id, ReviewerConflict.partnership_id)
+        .join(Reviewer, col(Reviewer.id) == ReviewerConflict.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
     ):
-        if c.partnership_id in codes:
-            conflicts[c.reviewer_id].append(codes[c.partnership_id])
-    for rc in session.exec(
-        select(RequestConflict).where(col(RequestConflict.request_id).in_(list(keys)))
+        if partnership_id in codes:
+            conflicts[reviewer_id].append(codes[partnership_id])
+    for reviewer_id, request_id in session.exec(
+        select(RequestConflict.reviewer_id, RequestConflict.request_id).where(
+            col(RequestConflict.request_id).in_(list(keys))
+        )
     ):
-        conflicts[rc.reviewer_id].append(keys[rc.request_id])
+        conflicts[reviewer_id].append(keys[request_id])
 
     experience = _engine_reads_experience()
     practice = _practice(session, ids) if experience else {}
