@@ -243,6 +243,7 @@ def national_part(engine: Engine, settings: Settings, time_limit: float) -> None
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="the demo region only")
+    parser.add_argument("--national", action="store_true", help="the national region only")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=60.0)
     args = parser.parse_args()
@@ -259,7 +260,8 @@ def main() -> None:
         engine = make_engine(url)
         settings = replace(Settings(), mode="test", database_url=url, solver_time_limit=30.0)
         print(f"database: {url.split(':', 1)[0]}")
-        demo_part(engine, settings, args.repeats)
+        if not args.national:
+            demo_part(engine, settings, args.repeats)
         if not args.quick:
             national_part(engine, settings, args.time_limit)
         engine.dispose()

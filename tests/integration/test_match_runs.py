@@ -4,6 +4,7 @@ own process and validated, locks and exclusions honoured, approval and its refus
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 from runs_world import WINDOW, add, build_world, request
@@ -358,12 +359,14 @@ def test_a_solver_that_overruns_its_limit_is_killed_and_the_run_failed(
     engine, session, world, monkeypatch
 ):
     q = request(session, world, "ALPHA", "AL-2027-100")
-    monkeypatch.setattr(match_runs, "GRACE_SECONDS", -1.0)  # over the limit at the first beat
-    run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=0.5)
+    stuck = [sys.executable, "-c", "import time; time.sleep(60)"]  # a solver that never answers
+    monkeypatch.setattr(match_runs, "WORKER", stuck)
+    monkeypatch.setattr(match_runs, "GRACE_SECONDS", 1.0)
+    run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=0.01)
     session.commit()
     assert match_runs.execute_run(engine, run.id) == RunStatus.failed
     session.refresh(run)
-    assert "did not finish within 0.5 seconds" in run.error
+    assert "did not finish within 0.01 seconds" in run.error
     session.refresh(q)
     assert q.status == RequestStatus.submitted
 
