@@ -46,6 +46,7 @@ from peermatch.errors import Conflict, DomainError, NotFound
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
+    AuditEvent,
     MatchRun,
     PairDecision,
     PairDecisionKind,
@@ -853,18 +854,21 @@ def approval_problem(session: Session, run: MatchRun) -> str | None:
             f"Run {run.id} is not the region's latest run (run {latest.id} is); "
             "approve the latest run instead"
         )
-    request_ids = [request_id_of(q["id"]) for q in run.problem.get("requests", [])]
+    # A lock, exclusion or their removal since the run started makes it out of date; the
+    # audit log has all three (a removed decision leaves no row behind).
     newer = session.exec(
         select(func.count())
-        .select_from(PairDecision)
+        .select_from(AuditEvent)
         .where(
-            col(PairDecision.request_id).in_(request_ids),
-            col(PairDecision.decided_at) > run.started_at,
+            AuditEvent.region_id == run.region_id,
+            col(AuditEvent.action).in_(("pair.locked", "pair.excluded", "pair.remove")),
+            col(AuditEvent.at) > run.started_at,
         )
     ).one()
     if newer:
         return (
-            f"Run {run.id} is out of date: a reviewer was locked or excluded after it started. "
+            f"Run {run.id} is out of date: a reviewer was locked, excluded or released after it "
+            "started. "
             "Run matching again to include the change."
         )
     return None

@@ -282,6 +282,21 @@ def test_approval_of_an_old_a_stale_or_a_failed_run_is_refused(engine, session, 
     assert session.exec(select(Assignment)).all() == []
 
 
+def test_removing_a_decision_after_a_run_also_makes_it_out_of_date(engine, session, world):
+    q = request(session, world, "ALPHA", "AL-2027-041")
+    ben = world.reviewers["Ben Bravo"]
+    match_runs.decide_pair(
+        session, world.region_id, q.id, ben, PairDecisionKind.excluded, actor="user:1"
+    )
+    session.commit()
+    run = _run(engine, session, world)
+    assert match_runs.approval_problem(session, run) is None
+    match_runs.remove_decision(session, world.region_id, q.id, ben, actor="user:1")
+    session.commit()
+    with pytest.raises(match_runs.RunRefused, match="out of date"):
+        match_runs.approve_run(session, run.id, actor="user:1")
+
+
 def test_a_solution_the_validator_faults_fails_the_run_and_proposes_nothing(engine, session, world):
     q = request(session, world, "ALPHA", "AL-2027-050")
     run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=5)
