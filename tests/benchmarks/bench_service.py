@@ -232,6 +232,7 @@ def national_part(engine: Engine, settings: Settings, time_limit: float) -> None
                 f"national run {run_id}: {run.status}, filled {run.filled} of {run.seats}, "
                 f"imbalance {run.imbalance}, solver {run.seconds} s, "
                 f"wall {time.perf_counter() - clicked:.0f} s"
+                + (f" ({run.error})" if run.error else "")
             )
         print(
             f"GET /reviewers while it solved: p50 {_p(busy, 50):.0f} ms, "
