@@ -546,16 +546,18 @@ def _kill_local(run_id: int) -> None:
 
 
 def kill_all_local() -> None:
-    """Stop every solver process this process started (at shutdown)."""
+    """Stop every solver process this process started (at shutdown). The runs' supervisors
+    reap their own workers (and fail their runs); the spare is reaped here."""
     global _spare
     with _processes_lock:
-        running = [*_processes.values(), *([_spare] if _spare else [])]
-        _spare = None
+        running, spare, _spare = list(_processes.values()), _spare, None
     for process in running:
         if process.poll() is None:
             process.kill()
+    if spare is not None:
+        spare.kill()
         with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-            process.communicate(timeout=5)  # reap it
+            spare.communicate(timeout=5)
 
 
 def _claim(engine: Engine, run_id: int) -> tuple[dict[str, Any], float] | None:

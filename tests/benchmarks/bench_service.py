@@ -224,7 +224,7 @@ def national_part(engine: Engine, settings: Settings, time_limit: float) -> None
                 run = s.get(MatchRun, run_id)
                 return run is None or run.status not in (RunStatus.queued, RunStatus.running)
 
-        busy = latencies(client, time_limit + 120, until=ended)
+        busy = latencies(client, 10 * time_limit + 120, until=ended)
         with Session(engine) as s:
             run = s.get(MatchRun, run_id)
             assert run is not None
