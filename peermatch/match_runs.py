@@ -46,6 +46,7 @@ from peermatch.errors import Conflict, DomainError, NotFound
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
+    AuditEvent,
     MatchRun,
     PairDecision,
     PairDecisionKind,
@@ -84,9 +85,11 @@ _OPEN = (
 HEARTBEAT_SECONDS = 1.0
 # A queued or running run whose heartbeat is older than this has lost its supervisor.
 STALE_AFTER = dt.timedelta(seconds=20)
-# How long past its time limit the solver process may take (start-up, explanations) before
-# it is killed and the run failed.
-GRACE_SECONDS = 30.0
+# The solver stops itself at its time limit, but on a busy host its last steps can overrun it
+# (a national run on a loaded two-core host has taken nearly three times its limit); a worker
+# still running at four times the limit plus this is taken to be stuck, killed, and its run
+# failed. (A coordinator can cancel sooner.)
+GRACE_SECONDS = 60.0
 
 
 class RunRefused(DomainError):
@@ -220,30 +223,46 @@ def build_problem(
     ).all()
     reviewers = [r for r in reviewers if r.active or r.id in locked_reviewers]
     ids = [r.id for r in reviewers]
+    # Plain rows rather than objects, joined to the region rather than a list of ids: a
+    # national region has 10,000 reviewers.
+    in_region = col(Partnership.region_id) == region_id
     skills: dict[int, list[str]] = defaultdict(list)
-    for s in session.exec(
-        select(ReviewerSkill)
-        .where(col(ReviewerSkill.reviewer_id).in_(ids))
+    for reviewer_id, skill in session.exec(
+        select(ReviewerSkill.reviewer_id, ReviewerSkill.skill)
+        .join(Reviewer, col(Reviewer.id) == ReviewerSkill.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
         .order_by(col(ReviewerSkill.skill))
     ):
-        skills[s.reviewer_id].append(s.skill)
+        skills[reviewer_id].append(skill)
     away: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for u in session.exec(
-        select(Unavailability)
-        .where(col(Unavailability.reviewer_id).in_(ids))
-        .order_by(col(Unavailability.starts_on))
+    for reviewer_id, starts_on, ends_on in session.exec(
+        select(
+            col(Unavailability.reviewer_id),
+            col(Unavailability.starts_on),
+            col(Unavailability.ends_on),
+        )
+        .join(Reviewer, col(Reviewer.id) == Unavailability.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
+        .order_by(col(Unavailability.starts_on), col(Unavailability.id))
     ):
-        away[u.reviewer_id].append({"from": u.starts_on.isoformat(), "to": u.ends_on.isoformat()})
+        away[reviewer_id].append({"from": starts_on.isoformat(), "to": ends_on.isoformat()})
     conflicts: dict[int, list[str]] = defaultdict(list)
-    for c in session.exec(
-        select(ReviewerConflict).where(col(ReviewerConflict.reviewer_id).in_(ids))
+    for reviewer_id, partnership_id in session.exec(
+        select(ReviewerConflict.reviewer_id, ReviewerConflict.partnership_id)
+        .join(Reviewer, col(Reviewer.id) == ReviewerConflict.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
     ):
-        if c.partnership_id in codes:
-            conflicts[c.reviewer_id].append(codes[c.partnership_id])
-    for rc in session.exec(
-        select(RequestConflict).where(col(RequestConflict.request_id).in_(list(keys)))
+        if partnership_id in codes:
+            conflicts[reviewer_id].append(codes[partnership_id])
+    for reviewer_id, request_id in session.exec(
+        select(RequestConflict.reviewer_id, RequestConflict.request_id).where(
+            col(RequestConflict.request_id).in_(list(keys))
+        )
     ):
-        conflicts[rc.reviewer_id].append(keys[rc.request_id])
+        conflicts[reviewer_id].append(keys[request_id])
 
     experience = _engine_reads_experience()
     practice = _practice(session, ids) if experience else {}
@@ -528,16 +547,18 @@ def _kill_local(run_id: int) -> None:
 
 
 def kill_all_local() -> None:
-    """Stop every solver process this process started (at shutdown)."""
+    """Stop every solver process this process started (at shutdown). The runs' supervisors
+    reap their own workers (and fail their runs); the spare is reaped here."""
     global _spare
     with _processes_lock:
-        running = [*_processes.values(), *([_spare] if _spare else [])]
-        _spare = None
+        running, spare, _spare = list(_processes.values()), _spare, None
     for process in running:
         if process.poll() is None:
             process.kill()
+    if spare is not None:
+        spare.kill()
         with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-            process.communicate(timeout=5)  # reap it
+            spare.communicate(timeout=5)
 
 
 def _claim(engine: Engine, run_id: int) -> tuple[dict[str, Any], float] | None:
@@ -590,7 +611,7 @@ def execute_run(engine: Engine, run_id: int, *, actor: str = "system") -> RunSta
                     process.kill()
                     process.communicate()
                     return _status(engine, run_id)
-                if time.monotonic() - started > time_limit + GRACE_SECONDS:
+                if time.monotonic() - started > 4 * time_limit + GRACE_SECONDS:
                     process.kill()
                     process.communicate()
                     error = f"The solver did not finish within {time_limit:g} seconds."
@@ -837,18 +858,21 @@ def approval_problem(session: Session, run: MatchRun) -> str | None:
             f"Run {run.id} is not the region's latest run (run {latest.id} is); "
             "approve the latest run instead"
         )
-    request_ids = [request_id_of(q["id"]) for q in run.problem.get("requests", [])]
+    # A lock, exclusion or their removal since the run started makes it out of date; the
+    # audit log has all three (a removed decision leaves no row behind).
     newer = session.exec(
         select(func.count())
-        .select_from(PairDecision)
+        .select_from(AuditEvent)
         .where(
-            col(PairDecision.request_id).in_(request_ids),
-            col(PairDecision.decided_at) > run.started_at,
+            AuditEvent.region_id == run.region_id,
+            col(AuditEvent.action).in_(("pair.locked", "pair.excluded", "pair.remove")),
+            col(AuditEvent.at) > run.started_at,
         )
     ).one()
     if newer:
         return (
-            f"Run {run.id} is out of date: a reviewer was locked or excluded after it started. "
+            f"Run {run.id} is out of date: a reviewer was locked, excluded or released after it "
+            "started. "
             "Run matching again to include the change."
         )
     return None

@@ -6,13 +6,16 @@ keeps one worker started ahead, waiting), then reads ``{"problem": <peermatch.pr
 ``{"solution": {...}, "violations": [...]}`` (the independent validator's findings, empty when
 the solution keeps every rule), or ``{"error": "..."}`` when the problem is refused or the solver
 fails. The branch and bound is Python and would hold the interpreter lock, so matching runs here
-and never in the web process; this process touches no database.
+and never in the web process, at a lower CPU priority (nice 10) than the web server; this
+process touches no database.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -37,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m peermatch.match_worker")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--nice", type=int, default=10)
     args = parser.parse_args(argv)
+    # Below the web server's priority: on a busy host its pages answer first, the solver waits.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(args.nice)
     import peermatch.matching.solver  # noqa: F401  (loaded before the job arrives)
 
     try:

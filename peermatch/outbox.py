@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from peermatch import audit
 from peermatch.errors import Conflict, NotFound
 from peermatch.mailer import DeliveryFailed, SmtpConfig, parse_smtp_url, send
-from peermatch.models import OutboxMessage, OutboxStatus, utcnow
+from peermatch.models import Assignment, OutboxMessage, OutboxStatus, Reviewer, utcnow
 from peermatch.settings import Settings
 
 log = logging.getLogger("peermatch.outbox")
@@ -266,10 +266,16 @@ def get_message(session: Session, region_id: int, message_id: int) -> OutboxMess
 
 
 def retry(session: Session, region_id: int, message_id: int, *, actor: str) -> OutboxMessage:
-    """Put a dead letter back in the queue, due now, with a fresh give-up period."""
+    """Put a dead letter back in the queue, due now, with a fresh give-up period. An email to a
+    reviewer goes to their address as the registry has it now (a mistyped address that caused
+    the refusal can be corrected there first)."""
     message = get_message(session, region_id, message_id)
     if message.status != OutboxStatus.dead:
         raise Conflict("Only a message that could not be delivered can be retried")
+    assignment = session.get(Assignment, message.assignment_id) if message.assignment_id else None
+    reviewer = session.get(Reviewer, assignment.reviewer_id) if assignment else None
+    if reviewer is not None:
+        message.to_address = reviewer.email
     now = utcnow()
     message.status = OutboxStatus.pending
     message.next_attempt_at = now

@@ -4,6 +4,7 @@ own process and validated, locks and exclusions honoured, approval and its refus
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 from runs_world import WINDOW, add, build_world, request
@@ -281,6 +282,21 @@ def test_approval_of_an_old_a_stale_or_a_failed_run_is_refused(engine, session, 
     assert session.exec(select(Assignment)).all() == []
 
 
+def test_removing_a_decision_after_a_run_also_makes_it_out_of_date(engine, session, world):
+    q = request(session, world, "ALPHA", "AL-2027-041")
+    ben = world.reviewers["Ben Bravo"]
+    match_runs.decide_pair(
+        session, world.region_id, q.id, ben, PairDecisionKind.excluded, actor="user:1"
+    )
+    session.commit()
+    run = _run(engine, session, world)
+    assert match_runs.approval_problem(session, run) is None
+    match_runs.remove_decision(session, world.region_id, q.id, ben, actor="user:1")
+    session.commit()
+    with pytest.raises(match_runs.RunRefused, match="out of date"):
+        match_runs.approve_run(session, run.id, actor="user:1")
+
+
 def test_a_solution_the_validator_faults_fails_the_run_and_proposes_nothing(engine, session, world):
     q = request(session, world, "ALPHA", "AL-2027-050")
     run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=5)
@@ -358,12 +374,14 @@ def test_a_solver_that_overruns_its_limit_is_killed_and_the_run_failed(
     engine, session, world, monkeypatch
 ):
     q = request(session, world, "ALPHA", "AL-2027-100")
-    monkeypatch.setattr(match_runs, "GRACE_SECONDS", -1.0)  # over the limit at the first beat
-    run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=0.5)
+    stuck = [sys.executable, "-c", "import time; time.sleep(60)"]  # a solver that never answers
+    monkeypatch.setattr(match_runs, "WORKER", stuck)
+    monkeypatch.setattr(match_runs, "GRACE_SECONDS", 1.0)
+    run, _ = match_runs.start_run(session, world.region_id, actor="cli", time_limit=0.01)
     session.commit()
     assert match_runs.execute_run(engine, run.id) == RunStatus.failed
     session.refresh(run)
-    assert "did not finish within 0.5 seconds" in run.error
+    assert "did not finish within 0.01 seconds" in run.error
     session.refresh(q)
     assert q.status == RequestStatus.submitted
 

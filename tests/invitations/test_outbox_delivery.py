@@ -142,11 +142,18 @@ def test_a_permanent_refusal_is_a_dead_letter_that_a_coordinator_can_retry(
     assert message.last_error.startswith("550")
     assert "@" not in message.last_error
 
+    from peermatch.models import Reviewer
+
+    ann = session.get(Reviewer, pool["ann"])
+    ann.email = "ann.police@corrected.example.org"  # the coordinator fixes a mistyped address
+    session.add(ann)
+    session.commit()
     outbox.retry(session, region_a.id, message.id, actor="user:1")
     session.commit()
     smtp.handler.mode = "accept"
     assert outbox.relay_once(engine, mail_settings).sent == 1
     assert smtp.message_ids() == [message.message_id]
+    assert smtp.handler.received[0]["To"] == "ann.police@corrected.example.org"
 
 
 def test_a_message_still_failing_after_the_give_up_period_is_a_dead_letter(
