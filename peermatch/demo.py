@@ -11,10 +11,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from peermatch import accounts, registry, reviewer_csv
-from peermatch.models import Partnership, Region, RequestSource, RequestStatus
+from peermatch import accounts, ledger, registry, reviewer_csv
+from peermatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Partnership,
+    Region,
+    RequestSource,
+    RequestStatus,
+    Reviewer,
+    ReviewerConflict,
+    ReviewerSkill,
+    ReviewRequest,
+    Unavailability,
+)
 from peermatch.requests import RequestInput, create_request
 from peermatch.settings import PROJECT_ROOT
 
@@ -38,6 +50,8 @@ def seed_demo(session: Session, data_dir: Path = DEMO_DIR) -> bool:
     requests = json.loads((data_dir / "requests.json").read_text(encoding="utf-8"))
     for entry in requests:
         _request(session, entry)
+    session.flush()
+    _seat_demo_teams(session)
     session.flush()
     return True
 
@@ -98,3 +112,71 @@ def _request(session: Session, entry: dict[str, Any]) -> None:
         status=RequestStatus(entry["status"]),
         source=RequestSource.seed,
     )
+
+
+# Seats held in the demo: staffed and completed requests have every seat accepted, a request
+# still inviting has one accepted, one invited and one declined (so one seat is still to fill).
+_HELD = {
+    RequestStatus.staffed: "all",
+    RequestStatus.completed: "all",
+    RequestStatus.inviting: "some",
+}
+
+
+def _seat_demo_teams(session: Session) -> None:
+    """Give the demo's staffed, completed and inviting requests the teams they would have had,
+    chosen by the independence rules (another partnership, an agency not involved, no declared
+    conflict, free during the window, one per agency, within capacity), the ledger written."""
+    reviewers = session.exec(select(Reviewer).order_by(col(Reviewer.id))).all()
+    skills: dict[int, set[str]] = {}
+    for s in session.exec(select(ReviewerSkill)):
+        skills.setdefault(s.reviewer_id, set()).add(s.skill)
+    away = session.exec(select(Unavailability)).all()
+    conflicts = {(c.reviewer_id, c.partnership_id) for c in session.exec(select(ReviewerConflict))}
+    regions = {p.id: p.region_id for p in session.exec(select(Partnership))}
+    held: dict[int, int] = {}
+    requests = session.exec(
+        select(ReviewRequest)
+        .where(col(ReviewRequest.status).in_(list(_HELD)))
+        .order_by(col(ReviewRequest.id))
+    ).all()
+    for request in requests:
+
+        def fits(r: Reviewer, request: ReviewRequest = request) -> bool:
+            return (
+                r.active
+                and held.get(r.id or 0, 0) < r.capacity
+                and r.partnership_id != request.partnership_id
+                and regions[r.partnership_id] == regions[request.partnership_id]
+                and r.agency not in request.agencies_involved
+                and (r.id, request.partnership_id) not in conflicts
+                and not any(
+                    a.reviewer_id == r.id
+                    and a.starts_on <= request.window_end
+                    and a.ends_on >= request.window_start
+                    for a in away
+                )
+            )
+
+        team: list[Reviewer] = []
+        # Skilled reviewers first, so the team covers what the review needs.
+        ranked = sorted(
+            (r for r in reviewers if fits(r)),
+            key=lambda r: -len(skills.get(r.id or 0, set()) & set(request.required_skills)),
+        )
+        for r in ranked:
+            if len(team) < request.peers and r.agency not in {t.agency for t in team}:
+                team.append(r)
+        for n, reviewer in enumerate(team):
+            status = AssignmentStatus.accepted
+            if _HELD[RequestStatus(request.status)] == "some" and n > 0:
+                status = AssignmentStatus.invited if n == 1 else AssignmentStatus.declined
+            assignment = Assignment(
+                request_id=request.id or 0, reviewer_id=reviewer.id or 0, status=status
+            )
+            session.add(assignment)
+            session.flush()
+            if status == AssignmentStatus.accepted:
+                ledger.record_acceptance(session, assignment, on=request.window_start)
+            if status in (AssignmentStatus.accepted, AssignmentStatus.invited):
+                held[reviewer.id or 0] = held.get(reviewer.id or 0, 0) + 1

@@ -22,17 +22,22 @@ from sqlmodel import Session, col, select
 from peermatch import audit, email_address
 from peermatch.errors import NotFound, ValidationFailed
 from peermatch.models import (
+    Assignment,
+    AssignmentStatus,
     Partnership,
     Region,
+    RequestStatus,
     Reviewer,
     ReviewerConflict,
     ReviewerSkill,
+    ReviewRequest,
     Unavailability,
     utcnow,
 )
 from peermatch.vocabulary import load as load_vocabulary
 
 MAX_CAPACITY = 10  # concurrent reviews; more than this is a typing mistake, not a reviewer
+MAX_PRIOR_REVIEWS = 500
 MAX_NAME = 120
 MAX_JOB_ROLE = 120
 DUPLICATE_EMAIL = "Another reviewer already has this email address"
@@ -53,6 +58,9 @@ class ReviewerInput:
     capacity: int | None = 1
     active: bool = True
     accredited_on: dt.date | None = None
+    # Peer reviews completed before PeerMatch, and the end date of the last of them.
+    prior_reviews: int | None = 0
+    last_review_on: dt.date | None = None
     unavailable: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     conflict_partnership_ids: list[int] = field(default_factory=list)
 
@@ -73,6 +81,8 @@ class ReviewerView:
     accredited_on: dt.date | None
     unavailable: list[tuple[dt.date, dt.date]]
     conflict_partnership_ids: list[int]
+    prior_reviews: int = 0
+    last_review_on: dt.date | None = None
 
     def as_input(self) -> ReviewerInput:
         """The form a coordinator would submit to leave this reviewer unchanged."""
@@ -86,6 +96,8 @@ class ReviewerView:
             capacity=self.capacity,
             active=self.active,
             accredited_on=self.accredited_on,
+            prior_reviews=self.prior_reviews,
+            last_review_on=self.last_review_on,
             unavailable=list(self.unavailable),
             conflict_partnership_ids=list(self.conflict_partnership_ids),
         )
@@ -287,6 +299,8 @@ def _views(session: Session, rows: Sequence[tuple[Reviewer, Partnership]]) -> li
             accredited_on=r.accredited_on,
             unavailable=sorted(gaps[r.id or 0]),
             conflict_partnership_ids=sorted(conflicts[r.id or 0]),
+            prior_reviews=r.prior_reviews,
+            last_review_on=r.last_review_on,
         )
         for r, p in rows
     ]
@@ -312,6 +326,8 @@ def clean_input(data: ReviewerInput) -> ReviewerInput:
         capacity=data.capacity,
         active=bool(data.active),
         accredited_on=data.accredited_on,
+        prior_reviews=data.prior_reviews,
+        last_review_on=data.last_review_on,
         unavailable=sorted(set(data.unavailable)),
         conflict_partnership_ids=sorted(set(data.conflict_partnership_ids)),
     )
@@ -361,6 +377,21 @@ def validation_errors(
         errors["capacity"] = f"Capacity must be a whole number from 0 to {MAX_CAPACITY}"
     if data.accredited_on is not None and data.accredited_on > today:
         errors["accredited_on"] = "Accreditation date must be today or in the past"
+    if data.prior_reviews is None:
+        errors["prior_reviews"] = (
+            f"Enter how many peer reviews they did before PeerMatch (0 to {MAX_PRIOR_REVIEWS})"
+        )
+    elif not 0 <= data.prior_reviews <= MAX_PRIOR_REVIEWS:
+        errors["prior_reviews"] = (
+            f"Peer reviews before PeerMatch must be a whole number from 0 to {MAX_PRIOR_REVIEWS}"
+        )
+    if data.last_review_on is not None:
+        if data.last_review_on > today:
+            errors["last_review_on"] = "Date of the last peer review must be today or in the past"
+        elif data.prior_reviews == 0:
+            errors["last_review_on"] = (
+                "Date of the last peer review needs at least one review before PeerMatch"
+            )
     if backwards := [(s, e) for s, e in data.unavailable if s > e]:
         start, end = backwards[0]
         errors["unavailable"] = (
@@ -448,6 +479,8 @@ _SCALARS = (
     "capacity",
     "active",
     "accredited_on",
+    "prior_reviews",
+    "last_review_on",
 )
 _LISTS = ("skills", "unavailable", "conflict_partnership_ids")
 
@@ -497,3 +530,40 @@ def _write(session: Session, reviewer: Reviewer, data: ReviewerInput) -> None:
         [ReviewerConflict(reviewer_id=rid, partnership_id=p) for p in data.conflict_partnership_ids]
     )
     session.flush()
+
+
+# --- experience --------------------------------------------------------------------------------
+
+
+def reviews_completed(
+    session: Session, reviewer_ids: Iterable[int]
+) -> dict[int, tuple[int, dt.date | None]]:
+    """Per reviewer: peer reviews completed (those before PeerMatch plus accepted seats on
+    completed requests) and the date the last one ended. Fills ``reviews_completed`` and
+    ``last_review_on`` of a matching problem."""
+    ids = sorted(set(reviewer_ids))
+    if not ids:
+        return {}
+    result: dict[int, tuple[int, dt.date | None]] = {
+        r.id or 0: (r.prior_reviews, r.last_review_on)
+        for r in session.exec(select(Reviewer).where(col(Reviewer.id).in_(ids)))
+    }
+    done = session.exec(
+        select(
+            Assignment.reviewer_id,
+            func.count(col(Assignment.id)),
+            func.max(col(ReviewRequest.window_end)),
+        )
+        .join(ReviewRequest, col(ReviewRequest.id) == col(Assignment.request_id))
+        .where(
+            col(Assignment.reviewer_id).in_(ids),
+            col(Assignment.status) == AssignmentStatus.accepted,
+            col(ReviewRequest.status) == RequestStatus.completed,
+        )
+        .group_by(col(Assignment.reviewer_id))
+    ).all()
+    for reviewer_id, count, last in done:
+        prior, before = result.get(reviewer_id, (0, None))
+        dates = [d for d in (before, last) if d is not None]
+        result[reviewer_id] = (prior + int(count), max(dates) if dates else None)
+    return result

@@ -31,6 +31,15 @@ from peermatch.working_days import Deadline
 MIN_PEERS, MAX_PEERS = 1, 6
 MAX_REFERENCE = 40
 MAX_WINDOW_DAYS = 731
+# Dates outside these are typing mistakes (and would make working-day arithmetic run for ages).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+MAX_DEADLINE_DAYS = 731  # after the notification
+_DATE_LABELS = {
+    "window_start": "Review window start",
+    "window_end": "Review window end",
+    "notified_on": "Notification date",
+    "statutory_deadline": "Statutory deadline",
+}
 # Letters, digits, "-" and "/", with at least one digit: references look like "LSCP-2027-014",
 # which a person's name never does.
 _REFERENCE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9/-]*$")
@@ -85,18 +94,40 @@ def validation_errors(
         errors["methodology"] = f"Methodology must be one of: {', '.join(vocab.methodologies)}"
     if data.peers is None or not MIN_PEERS <= data.peers <= MAX_PEERS:
         errors["peers"] = f"A review needs from {MIN_PEERS} to {MAX_PEERS} peers"
-    if data.window_start is None or data.window_end is None:
-        errors["window_start"] = "Enter the dates the review will run between"
-    elif data.window_start > data.window_end:
-        errors["window_end"] = "The review window must end on or after its start"
-    elif (data.window_end - data.window_start).days > MAX_WINDOW_DAYS:
-        errors["window_end"] = "The review window must be at most two years long"
+    errors.update(_date_errors(data))
     if unknown := [a for a in data.agencies_involved if a not in vocab.agencies]:
         errors["agencies_involved"] = f"Unknown agency {', '.join(unknown)}"
     if unknown := [s for s in data.required_skills if s not in vocab.skills]:
         errors["required_skills"] = f"Unknown skill {', '.join(unknown)}"
-    if data.notified_on and data.statutory_deadline and data.statutory_deadline < data.notified_on:
-        errors["statutory_deadline"] = "The statutory deadline cannot be before the notification"
+    return errors
+
+
+def _date_errors(data: RequestInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, label in _DATE_LABELS.items():
+        value = getattr(data, name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            errors[name] = f"{label} must be between {EARLIEST.year} and {LATEST.year}"
+    if errors:
+        return errors
+    if data.window_start is None:
+        errors["window_start"] = "Enter the review window start"
+    if data.window_end is None:
+        errors["window_end"] = "Enter the review window end"
+    elif data.window_start is not None:
+        if data.window_start > data.window_end:
+            errors["window_end"] = "The review window must end on or after its start"
+        elif (data.window_end - data.window_start).days > MAX_WINDOW_DAYS:
+            errors["window_end"] = "The review window must be at most two years long"
+    if data.notified_on and data.statutory_deadline:
+        if data.statutory_deadline < data.notified_on:
+            errors["statutory_deadline"] = (
+                "The statutory deadline cannot be before the notification"
+            )
+        elif (data.statutory_deadline - data.notified_on).days > MAX_DEADLINE_DAYS:
+            errors["statutory_deadline"] = (
+                "The statutory deadline must be within two years of the notification"
+            )
     return errors
 
 
@@ -209,17 +240,20 @@ class NotEditable(DomainError):
     """The request has gone too far in its lifecycle to change its details."""
 
 
+def not_editable_reason(request: ReviewRequest) -> str:
+    return (
+        f"Request {request.reference} cannot be changed: it is {request.status}, and only "
+        "draft or submitted requests can be changed. Cancel it and open a new one instead."
+    )
+
+
 def update_request(
     session: Session, region_id: int, request_id: int, data: RequestInput, *, actor: str
 ) -> ReviewRequest:
     """Change a draft or submitted request; refused, with the reason, once matching has begun."""
     request, _ = _find(session, region_id, request_id)
     if request.status not in EDITABLE:
-        raise NotEditable(
-            f"Request {request.reference} cannot be changed: it is {request.status}, and only "
-            "draft or submitted requests can be changed. Cancel it and open a new one instead.",
-            "status",
-        )
+        raise NotEditable(not_editable_reason(request), "status")
     if errors := validation_errors(session, region_id, data, request_id=request_id):
         raise ValidationFailed(errors)
     before = {f: getattr(request, f) for f in _FIELDS}
@@ -532,8 +566,10 @@ def list_requests(
     *,
     page: int = 1,
     per_page: int = 25,
+    actor: str | None = None,
 ) -> Page[RequestSummary]:
-    """The region's requests, the nearest deadline first (those without one last)."""
+    """The region's requests, the nearest deadline first (those without one last). With an
+    ``actor``, the listing (an access to the requests' references) is audited."""
     page, per_page = max(1, page), max(1, min(per_page, 200))
     conditions = [col(Partnership.region_id) == region_id]
     if filters.status is not None:
@@ -575,6 +611,16 @@ def list_requests(
         )
         for r, p in rows
     ]
+    if actor is not None:
+        audit.record(
+            session,
+            actor=actor,
+            action="request.list",
+            entity="reviewrequest",
+            region_id=region_id,
+            detail={"ids": [i.id for i in items]},
+        )
+        session.flush()
     return Page(items=items, page=page, per_page=per_page, total=int(total))
 
 
@@ -801,17 +847,18 @@ def dashboard(session: Session, region_id: int, today: dt.date) -> Dashboard:
         for r, _ in open_requests
         if r.status == RequestStatus.inviting and seats[r.id or 0].unfilled
     ]
+    soon = sum(1 for d in deadlines if d.working_days_left <= SOON)
     actions = [
-        Action("submitted requests to triage", len(submitted) - len(triaged), _list("submitted")),
-        Action("requests accepted and ready to match", len(triaged), _list("submitted")),
-        Action("proposals to approve", counts[RequestStatus.proposed], _list("proposed")),
-        Action("requests with seats still to fill", len(short), _list("inviting")),
+        _action(len(submitted) - len(triaged), "submitted request", "to triage", "submitted"),
+        _action(len(triaged), "request", "accepted and ready to match", "submitted"),
+        _action(counts[RequestStatus.proposed], "proposal", "to approve", "proposed"),
+        _action(len(short), "request", "with seats still to fill", "inviting"),
         Action(
-            f"statutory deadlines within {SOON} working days or missed",
-            sum(1 for d in deadlines if d.working_days_left <= SOON),
+            f"statutory deadline{'' if soon == 1 else 's'} within {SOON} working days or missed",
+            soon,
             "#deadlines",
         ),
-        Action("drafts not yet submitted", counts[RequestStatus.draft], _list("draft")),
+        _action(counts[RequestStatus.draft], "draft", "not yet submitted", "draft"),
     ]
     return Dashboard(
         today=today,
@@ -822,5 +869,6 @@ def dashboard(session: Session, region_id: int, today: dt.date) -> Dashboard:
     )
 
 
-def _list(status: str) -> str:
-    return f"/requests?status={status}"
+def _action(count: int, noun: str, rest: str, status: str) -> Action:
+    """ "3 submitted requests to triage", linked to the list of those requests."""
+    return Action(f"{noun}{'' if count == 1 else 's'} {rest}", count, f"/requests?status={status}")

@@ -33,7 +33,11 @@ COLUMNS = (
     "accredited_on",
     "unavailable",
     "conflicts",
+    "prior_reviews",
+    "last_review_on",
 )
+# Added after the first release: a file without them still imports (0 and blank).
+OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on")
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5_000
 _TRUE = {"yes", "y", "true", "1", ""}
@@ -91,7 +95,7 @@ def _decode(content: bytes) -> tuple[str | None, str | None]:
 
 def _header_problem(header: list[str]) -> str | None:
     names = [h.strip().lower() for h in header]
-    missing = [c for c in COLUMNS if c not in names]
+    missing = [c for c in COLUMNS if c not in names and c not in OPTIONAL_COLUMNS]
     unexpected = [h for h in names if h not in COLUMNS]
     duplicated = sorted({h for h in names if names.count(h) > 1})
     problems = []
@@ -137,6 +141,7 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]] | str:
         values = dict(zip(names, (c.strip() for c in cells), strict=False))
         if len(cells) != len(names):
             values["__width__"] = str(len(cells))
+            values["__expected__"] = str(len(names))
         records.append((reader.line_num, values))
     if not records:
         return "The file has a header row but no reviewers"
@@ -155,7 +160,9 @@ def _check_rows(
     for line, values in records:
         if "__width__" in values:
             preview.errors.append(
-                RowError(line, "", f"has {values['__width__']} values, expected {len(COLUMNS)}")
+                RowError(
+                    line, "", f"has {values['__width__']} values, expected {values['__expected__']}"
+                )
             )
             continue
         data, problems = _parse(values, by_code, unknown)
@@ -220,6 +227,8 @@ def _parse(
     active = _flag(values["active"], problems)
     accredited_on = _date(values["accredited_on"], "accredited_on", problems)
     unavailable = _ranges(values["unavailable"], problems)
+    prior_reviews = _integer(values.get("prior_reviews", ""), "prior_reviews", problems, default=0)
+    last_review_on = _date(values.get("last_review_on", ""), "last_review_on", problems)
     data = ReviewerInput(
         name=values["name"],
         email=values["email"],
@@ -230,6 +239,8 @@ def _parse(
         capacity=capacity,
         active=active,
         accredited_on=accredited_on,
+        prior_reviews=prior_reviews,
+        last_review_on=last_review_on,
         unavailable=unavailable,
         conflict_partnership_ids=conflicts,
     )
@@ -336,6 +347,8 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
                 r.accredited_on.isoformat() if r.accredited_on else "",
                 ";".join(f"{s.isoformat()}..{e.isoformat()}" for s, e in r.unavailable),
                 ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
+                r.prior_reviews,
+                r.last_review_on.isoformat() if r.last_review_on else "",
             ]
         )
     return out.getvalue()

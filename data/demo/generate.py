@@ -18,6 +18,8 @@ from peermatch.reviewer_csv import COLUMNS
 
 HERE = Path(__file__).resolve().parent
 rng = random.Random(20261127)
+# Drawn from a second stream so that adding them left every earlier column as it was.
+later = random.Random(20261128)
 
 REGIONS = [
     {
@@ -126,6 +128,9 @@ def _reviewers(region: dict, codes: list[str], used: set[str]) -> list[list[str]
         skills = {"peer-review"} if rng.random() < 0.8 else set()
         skills |= set(rng.sample(SKILLS[1:], rng.choice([0, 1, 1, 2, 3])))
         skills.add(SKILLS[i % len(SKILLS)])  # every skill well represented
+        # Root cause analysis is the scarce skill: few reviewers hold it.
+        if "rca" in skills and later.random() < 0.75:
+            skills.discard("rca")
         others = [c for c in codes if c != home]
         conflicts = rng.sample(others, 1) if others and rng.random() < 0.12 else []
         rows.append(
@@ -141,9 +146,20 @@ def _reviewers(region: dict, codes: list[str], used: set[str]) -> list[list[str]
                 str(dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(0, 2800))),
                 ";".join(_gaps()),
                 ";".join(conflicts),
+                *_experience(),
             ]
         )
     return rows
+
+
+def _experience() -> list[str]:
+    """Peer reviews before PeerMatch and the day the last one ended: many have none, a few
+    have done many."""
+    prior = later.choices([0, 1, 2, 3, 5, 8, 12], weights=[35, 18, 14, 12, 10, 7, 4])[0]
+    if not prior:
+        return ["0", ""]
+    last = dt.date(2022, 1, 3) + dt.timedelta(days=later.randrange(0, 1760))
+    return [str(prior), str(last)]
 
 
 def _working_days_after(day: dt.date, n: int) -> dt.date:
@@ -161,13 +177,15 @@ METHOD_SKILL = {
     "peer-review": "peer-review",
     "root-cause-analysis": "rca",
 }
+# Several submitted requests, so the demo region has matching to do; among them a high-profile
+# one (DUN) and one needing the scarce root cause analysis skill (GRE).
 STATUSES = [
     "draft",
     "submitted",
     "submitted",
     "submitted",
-    "matching",
     "proposed",
+    "submitted",
     "inviting",
     "staffed",
     "staffed",
@@ -189,7 +207,6 @@ def _requests(region: dict, codes: list[str]) -> list[dict]:
         start = _working_days_after(notified, 5)
         end = start + dt.timedelta(days=rng.choice([10, 14, 21, 28]))
         method = methods[i % len(methods)]
-        rapid = method in {"peer-review", "reflective-learning"}
         code = codes[i % len(codes)]
         requests.append(
             {
@@ -208,7 +225,8 @@ def _requests(region: dict, codes: list[str]) -> list[dict]:
                 "window_start": str(start),
                 "window_end": str(end),
                 "notified_on": str(notified),
-                "statutory_deadline": str(_working_days_after(notified, 15)) if rapid else None,
+                # None: PeerMatch works it out from the notification date and methodology.
+                "statutory_deadline": None,
                 "status": status,
             }
         )

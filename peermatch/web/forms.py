@@ -19,7 +19,7 @@ EMPTY_RANGE_ROWS = 3
 _DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
 
 
-async def provide_form(request: Request) -> FormMultiDict:
+async def provide_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     """The parsed form body (already read once by the CSRF check, so this is cached)."""
     return await request.form()
 
@@ -55,6 +55,8 @@ class ReviewerForm:
     capacity: str = "1"
     active: bool = True
     accredited_on: str = ""
+    prior_reviews: str = "0"
+    last_review_on: DateInput = field(default_factory=lambda: DateInput())
     unavailable: list[tuple[str, str]] = field(default_factory=list)
     conflict_partnership_ids: list[str] = field(default_factory=list)
     # For each range passed to the service, the form row it came from (empty rows are skipped).
@@ -87,6 +89,8 @@ class ReviewerForm:
             capacity=text("capacity"),
             active=text("active") != "no",
             accredited_on=text("accredited_on"),
+            prior_reviews=text("prior_reviews")[:20],
+            last_review_on=DateInput.from_form(form, "last_review_on"),
             unavailable=ranges,
             conflict_partnership_ids=[str(p) for p in form.getall("conflict_partnership_ids", [])],
         )
@@ -103,6 +107,8 @@ class ReviewerForm:
             capacity=str(reviewer.capacity),
             active=reviewer.active,
             accredited_on=reviewer.accredited_on.isoformat() if reviewer.accredited_on else "",
+            prior_reviews=str(reviewer.prior_reviews),
+            last_review_on=DateInput.from_date(reviewer.last_review_on),
             unavailable=[(a.isoformat(), b.isoformat()) for a, b in reviewer.unavailable],
             conflict_partnership_ids=[str(p) for p in reviewer.conflict_partnership_ids],
         )
@@ -116,6 +122,11 @@ class ReviewerForm:
         except ValueError:
             accredited_on = None
             errors["accredited_on"] = "Accreditation date must be a real date, like 2025-03-31"
+        last_review_on, problem = self.last_review_on.parse("Date of the last peer review")
+        if problem:
+            errors["last_review_on"] = problem
+        prior = self.prior_reviews.strip()
+        prior_reviews = 0 if not prior else parse_int(prior) if len(prior) <= 6 else None
         unavailable: list[tuple[dt.date, dt.date]] = []
         self.range_rows_used = []
         for i, (start, end) in enumerate(self.unavailable):
@@ -141,6 +152,8 @@ class ReviewerForm:
             capacity=parse_int(self.capacity),
             active=self.active,
             accredited_on=accredited_on,
+            prior_reviews=prior_reviews,
+            last_review_on=last_review_on,
             unavailable=unavailable,
             conflict_partnership_ids=[
                 p for p in (parse_int(c) for c in self.conflict_partnership_ids) if p is not None
@@ -176,7 +189,11 @@ def field_errors(form: ReviewerForm, errors: dict[str, str]) -> dict[str, str]:
 # The order fields appear on the reviewer form, so the error summary reads top to bottom.
 # Error summary order follows the form, which follows ReviewerInput.
 FIELD_ORDER = [f.name for f in fields(ReviewerInput)]
-ANCHORS = {"unavailable": "unavailable-0-from", "active": "active"}
+ANCHORS = {
+    "unavailable": "unavailable-0-from",
+    "active": "active",
+    "last_review_on": "last_review_on-day",
+}
 
 
 def error_summary(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[Any]:

@@ -3,7 +3,8 @@
     .venv/bin/python tests/browser/make_screenshots.py
 
 Serves a fresh demo database (migrated and seeded in a temporary directory) and photographs the
-sign-in page, the signed-in reviewers list and a matching proposal into docs/screenshots/.
+sign-in page, the home page, the reviewers list, a request and a matching proposal into
+docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from peermatch.demo import DEMO_COORDINATOR_EMAIL, DEMO_COORDINATOR_PASSWORD, se
 from peermatch.settings import Settings
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+HIGH_PROFILE_REQUEST = "DUN-2027-041"  # submitted, high profile: see data/demo/requests.json
 
 
 def main() -> None:
@@ -44,16 +46,20 @@ def main() -> None:
             page.get_by_label("Password", exact=True).fill(DEMO_COORDINATOR_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(f"{base}/")
-            page.goto(f"{base}/reviewers")
             page.set_viewport_size({"width": 1280, "height": 1100})
+            page.screenshot(path=str(OUT / "home.png"))
+            page.goto(f"{base}/reviewers")
             page.screenshot(path=str(OUT / "reviewers.png"))
+            page.goto(f"{base}/requests?status=submitted")
+            page.get_by_role("link", name=HIGH_PROFILE_REQUEST).click()
+            page.screenshot(path=str(OUT / "request.png"), full_page=True)
             page.goto(f"{base}/runs")
             page.get_by_role("button", name="Run matching").click()
             page.get_by_role("heading", name="Proposed teams").wait_for(timeout=90_000)
             page.screenshot(path=str(OUT / "proposal.png"), full_page=True)
             browser.close()
         engine.dispose()
-    print(f"Wrote sign-in.png, reviewers.png and proposal.png in {OUT}")
+    print(f"Wrote sign-in.png, home.png, reviewers.png, request.png and proposal.png to {OUT}")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from sqlalchemy import func
 from sqlmodel import select
 
-from peermatch import accounts, demo, registry
+from peermatch import accounts, demo, registry, requests
 from peermatch.models import Partnership, Region, RequestStatus, Reviewer, ReviewRequest
 from peermatch.vocabulary import load as load_vocabulary
 
@@ -75,3 +76,40 @@ def test_the_demo_uses_invented_example_addresses_only():
     for path in demo.DEMO_DIR.glob("reviewers-*.csv"):
         for row in csv.DictReader(io.StringIO(path.read_text())):
             assert row["email"].endswith(("@example.org", ".example"))
+
+
+def test_the_demo_region_has_varied_requests_ready_to_match(session):
+    demo.seed_demo(session)
+    session.commit()
+    region = registry.find_region(session, demo.DEMO_REGION_CODE)
+    submitted = requests.list_requests(
+        session, region.id, requests.RequestFilter(RequestStatus.submitted)
+    ).items
+    assert len(submitted) >= 3
+    assert any(r.high_profile for r in submitted)
+    active = [r for r in registry.all_reviewers(session, region.id) if r.active and r.capacity]
+    holders = {s: sum(s in r.skills for r in active) for s in load_vocabulary().skills}
+    scarce = min(holders, key=lambda s: holders[s])
+    assert holders[scarce] < len(active) / 10
+    needs_scarce = [
+        r for r in submitted if scarce in session.get(ReviewRequest, r.id).required_skills
+    ]
+    assert needs_scarce
+    assert all(session.get(ReviewRequest, r.id).source == "seed" for r in submitted)
+
+
+def test_the_demo_staffed_requests_have_their_teams_and_experience_is_recorded(session):
+    demo.seed_demo(session)
+    session.commit()
+    region = registry.find_region(session, demo.DEMO_REGION_CODE)
+    staffed = requests.list_requests(
+        session, region.id, requests.RequestFilter(RequestStatus.staffed)
+    ).items
+    assert staffed and all(r.seats.accepted >= 3 for r in staffed)
+    board = requests.dashboard(session, region.id, dt.date(2026, 11, 30))
+    assert board.seats.accepted > 0 and board.seats.unfilled > 0
+    reviewers = registry.all_reviewers(session, region.id)
+    assert sum(r.prior_reviews > 0 for r in reviewers) > len(reviewers) / 3
+    counted = registry.reviews_completed(session, [r.id for r in reviewers])
+    grown = [r for r in reviewers if counted[r.id][0] > r.prior_reviews]
+    assert grown  # the completed demo reviews count on top of the earlier ones

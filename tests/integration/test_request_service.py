@@ -160,7 +160,7 @@ def test_accepting_keeps_the_request_submitted_and_a_resubmission_needs_triage_a
     requests.accept(session, region, draft.id, actor="t")  # twice is once
     assert draft.status == RequestStatus.submitted
     assert requests.dashboard(session, region, D(2027, 3, 1)).actions[0].text == (
-        "requests accepted and ready to match"
+        "request accepted and ready to match"
     )
     requests.send_back(session, region, draft.id, "dates", actor="t")
     requests.submit(session, region, draft.id, actor="t")
@@ -278,13 +278,36 @@ def test_the_home_page_numbers_come_from_statuses_assignments_and_deadlines(
     assert [d.working_days_left for d in board.deadlines] == [2, 2]
     texts = {a.text: a.count for a in board.actions}
     assert texts == {
-        "submitted requests to triage": 1,
-        "requests with seats still to fill": 1,
+        "submitted request to triage": 1,
+        "request with seats still to fill": 1,
         "statutory deadlines within 5 working days or missed": 2,
-        "drafts not yet submitted": 1,
+        "draft not yet submitted": 1,
     }
 
 
 def test_the_home_page_of_an_empty_region_has_nothing_to_do(session, region_b):
     board = requests.dashboard(session, region_b.id, today=D(2027, 4, 12))
     assert (board.total, board.seats.peers, board.deadlines, board.actions) == (0, 0, [], [])
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"window_start": D(1, 1, 1)}, "window_start"),
+        ({"window_end": D(9999, 12, 31)}, "window_end"),
+        ({"notified_on": D(9999, 12, 31)}, "notified_on"),
+        ({"statutory_deadline": D(2150, 1, 1)}, "statutory_deadline"),
+        ({"statutory_deadline": D(2030, 1, 1)}, "statutory_deadline"),
+        ({"statutory_deadline": D(2027, 3, 1)}, "statutory_deadline"),
+        ({"window_start": None}, "window_start"),
+        ({"window_end": None}, "window_end"),
+    ],
+)
+def test_dates_out_of_any_sensible_range_are_refused_on_their_own_field(
+    session, partnership_a, changes, field
+):
+    with pytest.raises(ValidationFailed) as caught:
+        create_request(
+            session, partnership_a.region_id, _input(partnership_a, **changes), actor="t"
+        )
+    assert set(caught.value.errors) == {field}

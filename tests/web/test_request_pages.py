@@ -151,6 +151,7 @@ def test_an_illegal_move_re_renders_the_page_with_the_reason(
     assert response.status_code == 409
     assert "There is a problem" in response.text
     assert "cannot become submitted: it is cancelled" in response.text
+    assert "only draft or submitted" in alice_client.get(f"{page}/edit").text
     edit = post_form(alice_client, f"{page}/edit", _form(partnership_a), page=page)
     assert edit.status_code == 409
     assert "only draft or submitted requests can be changed" in edit.text
@@ -214,6 +215,8 @@ def test_the_list_filters_by_status_and_has_an_empty_state(
     assert "no review requests in your region yet" in alice_client.get("/requests").text
     _create(alice_client, post_form, partnership_a)
     assert "ALPHA-2027-041" in alice_client.get("/requests?status=draft").text
+    listed = session.exec(select(AuditEvent).where(AuditEvent.action == "request.list")).all()
+    assert listed[-1].detail == {"ids": [_request(session).id]}
     submitted = alice_client.get("/requests?status=submitted").text
     assert "ALPHA-2027-041" not in submitted
     assert "No requests match" in submitted
@@ -228,9 +231,49 @@ def test_the_home_page_counts_requests_and_lists_what_needs_doing(
     rid = _request(session).id
     post_form(alice_client, f"/requests/{rid}/submit", {}, page=f"/requests/{rid}")
     home = alice_client.get("/").text
-    assert "1</span> submitted requests to triage" in home
+    assert "1</span> submitted request to triage" in home
     assert "ALPHA-2027-041" in home  # its deadline is among the nearest
     post_form(alice_client, f"/requests/{rid}/accept", {}, page=f"/requests/{rid}")
     home = alice_client.get("/").text
-    assert "1</span> requests accepted and ready to match" in home
-    assert "requests to triage" not in home
+    assert "1</span> request accepted and ready to match" in home
+    assert "to triage" not in home
+
+
+def test_markup_typed_in_the_reference_comes_back_escaped(
+    alice_client, post_form, partnership_a, session
+):
+    response = _create(
+        alice_client, post_form, partnership_a, reference='<script>alert("x")</script>'
+    )
+    assert response.status_code == 400
+    assert '<script>alert("x")' not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_a_partnership_of_another_region_or_unknown_choices_are_refused(
+    alice_client, post_form, partnership_a, partnership_b, session
+):
+    changes = {
+        "partnership_id": str(partnership_b.id),
+        "methodology": "guesswork",
+        "agencies_involved": ["wizards"],
+        "peers": "1e9",
+    }
+    response = _create(alice_client, post_form, partnership_a, **changes)
+    assert response.status_code == 400
+    for message in (
+        "Choose a partnership in your region",
+        "Methodology must be one of",
+        "Unknown agency wizards",
+        "from 1 to 6 peers",
+    ):
+        assert message in response.text
+    assert session.exec(select(ReviewRequest)).first() is None
+
+
+def test_a_year_far_away_is_refused_not_computed(alice_client, post_form, partnership_a, session):
+    changes = {"notified_on-year": "9999", "notified_on-month": "12", "notified_on-day": "31"}
+    response = _create(alice_client, post_form, partnership_a, **changes)
+    assert response.status_code == 400
+    assert "Notification date must be between 2000 and 2099" in response.text
+    assert session.exec(select(ReviewRequest)).first() is None

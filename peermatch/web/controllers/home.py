@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
@@ -13,7 +14,7 @@ from peermatch.web.params import Db
 
 
 @get("/", sync_to_thread=True)
-def home(request: Request, db: Db) -> Template:
+def home(request: Request[Any, Any, Any], db: Db) -> Template:
     me = request.scope.get("user")
     assert isinstance(me, Coordinator)  # the router's guard has checked
     summary = requests.dashboard(db, me.region_id, dt.date.today())

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from peermatch import registry, requests
+from peermatch import registry, requests, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
 from peermatch.web.auth import Coordinator
@@ -38,7 +38,7 @@ class RequestController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db) -> Template:
+    def index(self, request: Request[Any, Any, Any], db: Db) -> Template:
         me = _me(request)
         raw = {k: str(request.query_params.get(k) or "").strip() for k in ("status", "partnership")}
         status = raw["status"] if raw["status"] in RequestStatus.__members__ else ""
@@ -48,7 +48,7 @@ class RequestController(Controller):
         )
         page_number = max(1, min(parse_int(request.query_params.get("page")) or 1, 10_000))
         page = requests.list_requests(
-            db, me.region_id, filters, page=page_number, per_page=PER_PAGE
+            db, me.region_id, filters, page=page_number, per_page=PER_PAGE, actor=me.actor
         )
         query = {
             k: v for k, v in {"status": status, "partnership": raw["partnership"]}.items() if v
@@ -66,11 +66,11 @@ class RequestController(Controller):
         )
 
     @get("/new", sync_to_thread=True)
-    def new(self, request: Request, db: Db) -> Template:
+    def new(self, request: Request[Any, Any, Any], db: Db) -> Template:
         return _form_page(request, db, RequestForm(), action="/requests/new")
 
     @post("/new", sync_to_thread=True)
-    def create(self, request: Request, db: Db, form: Form) -> Template | Redirect:
+    def create(self, request: Request[Any, Any, Any], db: Db, form: Form) -> Template | Redirect:
         me = _me(request)
         typed = RequestForm.from_form(form)
         data, unreadable = typed.to_input()
@@ -83,14 +83,17 @@ class RequestController(Controller):
         return Redirect(f"/requests/{created.id}?saved=added", status_code=303)
 
     @get("/{request_id:int}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, request_id: RequestId) -> Template:
+    def show(self, request: Request[Any, Any, Any], db: Db, request_id: RequestId) -> Template:
         saved = str(request.query_params.get("saved") or "")
         return _request_page(request, db, request_id, saved=_SAVED.get(saved))
 
     @get("/{request_id:int}/edit", sync_to_thread=True)
-    def edit(self, request: Request, db: Db, request_id: RequestId) -> Template:
+    def edit(self, request: Request[Any, Any, Any], db: Db, request_id: RequestId) -> Template:
         me = _me(request)
         found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+        if found.status not in requests.EDITABLE:
+            why = requests.not_editable_reason(found)
+            return _request_page(request, db, request_id, errors={"status": why})
         return _form_page(
             request,
             db,
@@ -101,7 +104,7 @@ class RequestController(Controller):
 
     @post("/{request_id:int}/edit", sync_to_thread=True)
     def update(
-        self, request: Request, db: Db, request_id: RequestId, form: Form
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form
     ) -> Template | Redirect:
         me = _me(request)
         typed = RequestForm.from_form(form)
@@ -129,18 +132,22 @@ class RequestController(Controller):
         )
 
     @post("/{request_id:int}/submit", sync_to_thread=True)
-    def submit(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+    def submit(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+    ) -> Template | Redirect:
         me = _me(request)
         return _act(request, db, request_id, "submitted", requests.submit, me)
 
     @post("/{request_id:int}/accept", sync_to_thread=True)
-    def accept(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+    def accept(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+    ) -> Template | Redirect:
         me = _me(request)
         return _act(request, db, request_id, "accepted", requests.accept, me)
 
     @post("/{request_id:int}/send-back", sync_to_thread=True)
     def send_back(
-        self, request: Request, db: Db, request_id: RequestId, form: Form
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form
     ) -> Template | Redirect:
         me = _me(request)
         reason = str(form.get("reason") or "")
@@ -156,25 +163,34 @@ class RequestController(Controller):
         return Redirect(f"/requests/{request_id}?saved=sent_back", status_code=303)
 
     @get("/{request_id:int}/cancel", sync_to_thread=True)
-    def confirm_cancel(self, request: Request, db: Db, request_id: RequestId) -> Template:
+    def confirm_cancel(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+    ) -> Template:
         me = _me(request)
         found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
         return Template("requests/cancel.html", context={"review_request": found})
 
     @post("/{request_id:int}/cancel", sync_to_thread=True)
-    def cancel(self, request: Request, db: Db, request_id: RequestId) -> Template | Redirect:
+    def cancel(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+    ) -> Template | Redirect:
         me = _me(request)
         return _act(request, db, request_id, "cancelled", requests.cancel, me)
 
 
-def _me(request: Request) -> Coordinator:
+def _me(request: Request[Any, Any, Any]) -> Coordinator:
     user = request.scope.get("user")
     assert isinstance(user, Coordinator)  # the router's guard has checked
     return user
 
 
 def _act(
-    request: Request, db: Db, request_id: int, done: str, action: Any, me: Coordinator
+    request: Request[Any, Any, Any],
+    db: Db,
+    request_id: int,
+    done: str,
+    action: Any,
+    me: Coordinator,
 ) -> Template | Redirect:
     """Run one lifecycle action; a refusal re-renders the request's page with the reason."""
     try:
@@ -202,7 +218,7 @@ def _refuse_unreadable(
 
 
 def _request_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     db: Db,
     request_id: int,
     *,
@@ -233,7 +249,7 @@ def _request_page(
 
 
 def _form_page(
-    request: Request,
+    request: Request[Any, Any, Any],
     db: Db,
     typed: RequestForm,
     *,
@@ -253,7 +269,7 @@ def _form_page(
             "error_summary": request_error_summary(errors, typed),
             "partnerships": registry.list_partnerships(db, me.region_id),
             "reference_help": requests.REFERENCE_HELP,
-            "default_days": requests.working_days.DEFAULT_WORKING_DAYS,
+            "default_days": working_days.DEFAULT_WORKING_DAYS,
         },
         status_code=400 if errors else 200,
     )

@@ -61,6 +61,7 @@ class ReviewerController(Controller):
             "reviewers/show.html",
             context={
                 "reviewer": reviewer,
+                "experience": registry.reviews_completed(db, [reviewer.id])[reviewer.id],
                 "partnerships": _names(registry.list_partnerships(db, me.region_id)),
                 "saved": request.query_params.get("saved"),
             },
