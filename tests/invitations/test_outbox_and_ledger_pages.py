@@ -96,3 +96,20 @@ def test_the_csv_export_defuses_spreadsheet_formulas(session, alice_client, regi
     for raw in ("=1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert csv_cell(raw) == "'" + raw
     assert csv_cell("Alpha") == "Alpha"
+
+
+def test_the_ledger_and_outbox_survive_hostile_query_strings(alice_client):
+    for query in (
+        "from-day=1&from-month=1&from-year=" + "9" * 100,
+        "from-day=-1&from-month=13&from-year=2027",
+        "to-day=x&to-month=y&to-year=z",
+        "from-day=1&from-month=1&from-year=2028&to-day=1&to-month=1&to-year=2027",
+    ):
+        page = alice_client.get(f"/ledger?{query}")
+        assert page.status_code == 400, query
+        assert "There is a problem" in page.text
+        assert alice_client.get(f"/ledger/export.csv?{query}").status_code == 400
+    page = alice_client.get("/outbox?status=<script>alert(9)</script>")
+    assert page.status_code == 200 and "alert(9)" not in page.text
+    assert alice_client.get("/outbox/999999").status_code == 404
+    assert alice_client.get("/requests/999999/invitations").status_code == 404

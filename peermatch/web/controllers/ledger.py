@@ -32,7 +32,7 @@ def _date(params: Any, name: str) -> tuple[dt.date | None, dict[str, str], str |
         if year < 1000:
             raise ValueError
         return dt.date(year, month, day), typed, None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None, typed, "must be a real date, like 31 3 2027"
 
 
