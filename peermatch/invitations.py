@@ -428,9 +428,28 @@ def _free_seat(
     if request.rematch_paused:
         _event(session, freed, "rematch_skipped", "system", {"why": "paused"})
         return
+    from peermatch.matching.io import ProblemError
     from peermatch.rematch import rematch
 
-    rematch(session, settings, request, actor="system", now=now)
+    try:
+        with session.begin_nested():  # a failed re-match must not undo the answer that freed it
+            rematch(session, settings, request, actor="system", now=now)
+    except ProblemError:
+        # The team as it stands breaks a rule (a member since marked unavailable, say).
+        log.warning("request %s could not be re-matched: its team breaks a rule", request.id)
+        session.add(
+            RequestEvent(
+                request_id=freed.request_id,
+                actor="system",
+                kind="rematch_failed",
+                detail={
+                    "why": "the reviewers still on the team no longer meet the rules together "
+                    "(a change to one of them since they were invited, perhaps); check the team "
+                    "and run matching for the region"
+                },
+            )
+        )
+        session.flush()
 
 
 # --- coordinators ------------------------------------------------------------------------------

@@ -201,3 +201,28 @@ def test_two_relays_ticking_at_once_expire_and_rematch_a_seat_once(
         assert not _claim(other, stale, status=AssignmentStatus.expired)
     assert list(team(session, request).values()).count("invited") == 1
     assert len(_rematch_runs(session)) == 1
+
+
+def test_a_decline_still_counts_when_the_rest_of_the_team_can_no_longer_be_kept(
+    session, settings, pool, make_request, place, region_a
+):
+    from peermatch.models import Unavailability
+
+    request = make_request(peers=2)
+    ann, dee = place(request, pool["ann"], pool["dee"])
+    invitations.accept(session, settings, token_of(link_of(session, ann)), now=NOW)
+    session.commit()
+    # Ann is away during the review since accepting: the locked team breaks a rule.
+    session.add(
+        Unavailability(
+            reviewer_id=pool["ann"],
+            starts_on=request.window_start,
+            ends_on=request.window_end,
+        )
+    )
+    session.commit()
+    invitations.decline(session, settings, token_of(link_of(session, dee)), None, now=NOW)
+    session.commit()
+    assert team(session, request) == {pool["ann"]: "accepted", pool["dee"]: "declined"}
+    line = invitations.for_request(session, region_a.id, request.id).timeline[-1].words
+    assert line.startswith("The free seat could not be re-matched automatically")
