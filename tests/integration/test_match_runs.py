@@ -402,3 +402,19 @@ def test_experience_fields_go_in_once_the_engine_reads_them(session, world, monk
     assert doc["reviews_completed"] == 1
     assert doc["last_review_on"] == WINDOW[1].isoformat()
     assert problem["requests"][0]["needs_experienced"] is False
+
+
+def test_a_requests_team_shows_its_invitations_and_its_latest_proposal(engine, session, world):
+    from peermatch.proposal import request_team
+
+    q = request(session, world, "ALPHA", "AL-2027-120")
+    assert request_team(session, q.id).proposed is None
+    run = _run(engine, session, world)
+    team = request_team(session, q.id)
+    assert team.run_id == run.id and team.held == []
+    assert sorted(m.reviewer_id for m in team.proposed.members) == _team(run, "AL-2027-120")
+    match_runs.approve_run(session, run.id, actor="user:1")
+    session.commit()
+    held = request_team(session, q.id).held
+    assert sorted(m.reviewer_id for m, _ in held) == _team(run, "AL-2027-120")
+    assert {status for _, status in held} == {"invited"}
