@@ -156,3 +156,36 @@ def _sums(
         for partnership_id, amount in rows:
             result.setdefault(partnership_id, [0, 0])[side] = int(amount or 0)
     return {k: (v[0], v[1]) for k, v in result.items()}
+
+
+def running_balances(
+    session: Session, region_id: int, *, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, dict[str, int]]]:
+    """Each partnership's balance (by code) at ``start`` and after every day from ``start`` to
+    ``end`` on which an entry was dated, and at ``end``: the points of a balance chart."""
+    opening = {b.code: b.opening for b in balances(session, region_id, start=start, end=end)}
+    codes = {
+        p.id: p.code
+        for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
+    }
+    entries = session.exec(
+        select(LedgerEntry)
+        .where(
+            col(LedgerEntry.region_id) == region_id,
+            col(LedgerEntry.lent_on) >= start,
+            col(LedgerEntry.lent_on) <= end,
+        )
+        .order_by(col(LedgerEntry.lent_on), col(LedgerEntry.id))
+    ).all()
+    current = dict(opening)
+    points: list[tuple[dt.date, dict[str, int]]] = [(start, dict(current))]
+    for entry in entries:
+        current[codes[entry.lender_partnership_id]] += entry.amount
+        current[codes[entry.receiver_partnership_id]] -= entry.amount
+        if points[-1][0] == entry.lent_on:
+            points[-1] = (entry.lent_on, dict(current))
+        else:
+            points.append((entry.lent_on, dict(current)))
+    if points[-1][0] != end:
+        points.append((end, dict(current)))
+    return points

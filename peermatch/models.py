@@ -248,6 +248,9 @@ class MatchRun(SQLModel, table=True):
     )
     started_by: str = Field(max_length=120)  # audit actor: "user:12", "cli", "system"
     started_at: NaiveDatetime = Field(default_factory=utcnow)
+    # Touched every few seconds by the process supervising the solver; a queued or running run
+    # whose heartbeat stops was orphaned (its server died) and is marked failed.
+    heartbeat_at: NaiveDatetime | None = None
     finished_at: NaiveDatetime | None = None
     status: RunStatus = Field(
         default=RunStatus.queued, sa_column=Column(_enum(RunStatus), nullable=False)
@@ -338,6 +341,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_until: NaiveDatetime | None = None
     sent_at: NaiveDatetime | None = None
     last_error: str | None = Field(default=None, max_length=500)  # SMTP code and words only
+    # When a coordinator last put this dead letter back in the queue: the give-up period
+    # starts again from here (migration 0003_invite).
+    retried_at: NaiveDatetime | None = None
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -366,6 +372,8 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None  # NULL while the first request is still being handled
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
 class SignInThrottle(SQLModel, table=True):
     """Failed sign-ins counted per client address and per (email, client address), so that
     several app processes slow an attacker together. ``key`` holds no email in clear (a hash)."""

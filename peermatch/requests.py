@@ -453,8 +453,13 @@ def accept(session: Session, region_id: int, request_id: int, *, actor: str) -> 
 
 
 def cancel(session: Session, region_id: int, request_id: int, *, actor: str) -> ReviewRequest:
-    """Cancel an open request. Peers it had been lent are given back in the ledger."""
+    """Cancel an open request. Its invited and accepted reviewers are sent a cancellation;
+    peers it had been lent are given back in the ledger."""
+    from peermatch.invitations import withdraw_team
+
     request, _ = _find(session, region_id, request_id)
+    check_transition(request, RequestStatus.cancelled)
+    withdraw_team(session, request, actor=actor, why="The review has been cancelled.")
     transition(session, request, RequestStatus.cancelled, actor=actor)
     ledger.reverse_request(session, request)
     return request
@@ -710,7 +715,12 @@ def _timeline(session: Session, request_id: int) -> list[TimelineEntry]:
     user_ids = {_user_id(e.actor) for e in events} - {None}
     users = _user_names(session, {u for u in user_ids if u is not None})
     entries = []
+    from peermatch.invitations import describe as invitation_words
+
     for e in events:
+        if (words := invitation_words(e, people)) is not None:  # names already in the words
+            entries.append(TimelineEntry(at=e.at, who=_who(e.actor, users), text=words))
+            continue
         text = _EVENT_TEXT.get(e.kind, e.kind.replace("-", " ").replace("_", " ").capitalize())
         if e.kind == "created" and e.detail.get("status") not in (None, "draft"):
             text += f" as {e.detail['status']}"

@@ -46,6 +46,17 @@ def _networks(env: dict[str, str], name: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str = "development"  # development | production | test
@@ -57,6 +68,15 @@ class Settings:
     port: int = 8000
     smtp_url: str | None = None
     mail_from: str = "PeerMatch <no-reply@peermatch.invalid>"
+    smtp_retry_seconds: int = 60  # base of the exponential backoff after a temporary failure
+    smtp_give_up_hours: int = 48  # a message still undelivered after this is a dead letter
+    smtp_timeout_seconds: int = 30
+    # The background worker (outbox relay, invitation reminders and expiries) inside `serve`.
+    worker_in_serve: bool = True
+    worker_interval_seconds: int = 30
+    invitation_working_days: int = 5  # an invitation expires after this many working days
+    reminder_working_days: int = 2  # a reminder goes this many working days before expiry
+    rematch_time_limit: float = 10.0
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     solver_time_limit: float = 30.0
@@ -79,6 +99,27 @@ class Settings:
 
     def check(self) -> None:
         """Refuse an unsafe production configuration."""
+        for name, value in (
+            ("PEERMATCH_SMTP_RETRY_SECONDS", self.smtp_retry_seconds),
+            ("PEERMATCH_SMTP_GIVE_UP_HOURS", self.smtp_give_up_hours),
+            ("PEERMATCH_SMTP_TIMEOUT_SECONDS", self.smtp_timeout_seconds),
+            ("PEERMATCH_WORKER_INTERVAL_SECONDS", self.worker_interval_seconds),
+            ("PEERMATCH_INVITATION_WORKING_DAYS", self.invitation_working_days),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be at least 1, got {value}")
+        if not 0 <= self.reminder_working_days < self.invitation_working_days:
+            raise SettingsError(
+                "PEERMATCH_REMINDER_WORKING_DAYS must be from 0 to one less than "
+                "PEERMATCH_INVITATION_WORKING_DAYS"
+            )
+        if self.smtp_url is not None:
+            from peermatch.mailer import SmtpConfigError, parse_smtp_url
+
+            try:
+                parse_smtp_url(self.smtp_url)
+            except SmtpConfigError as exc:
+                raise SettingsError(str(exc)) from None
         if self.mode not in {"development", "production", "test"}:
             raise SettingsError(
                 f"PEERMATCH_MODE must be development, production or test, got {self.mode!r}"
@@ -110,6 +151,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         port=_int(env, "PEERMATCH_PORT", 8000),
         smtp_url=env.get("PEERMATCH_SMTP_URL") or None,
         mail_from=env.get("PEERMATCH_MAIL_FROM", "PeerMatch <no-reply@peermatch.invalid>"),
+        smtp_retry_seconds=_int(env, "PEERMATCH_SMTP_RETRY_SECONDS", 60),
+        smtp_give_up_hours=_int(env, "PEERMATCH_SMTP_GIVE_UP_HOURS", 48),
+        smtp_timeout_seconds=_int(env, "PEERMATCH_SMTP_TIMEOUT_SECONDS", 30),
+        worker_in_serve=_bool(env, "PEERMATCH_WORKER_IN_SERVE", True),
+        worker_interval_seconds=_int(env, "PEERMATCH_WORKER_INTERVAL_SECONDS", 30),
+        invitation_working_days=_int(env, "PEERMATCH_INVITATION_WORKING_DAYS", 5),
+        reminder_working_days=_int(env, "PEERMATCH_REMINDER_WORKING_DAYS", 2),
+        rematch_time_limit=float(_int(env, "PEERMATCH_REMATCH_TIME_LIMIT", 10)),
         session_idle_minutes=_int(env, "PEERMATCH_SESSION_IDLE_MINUTES", 30),
         session_absolute_hours=_int(env, "PEERMATCH_SESSION_ABSOLUTE_HOURS", 12),
         solver_time_limit=float(_int(env, "PEERMATCH_SOLVER_TIME_LIMIT", 30)),

@@ -24,7 +24,10 @@ class _NoPersonalDataInAccessLog(logging.Filter):
         args: Any = record.args
         if isinstance(args, tuple) and len(args) == 5:
             _client, method, path, version, status = args
-            record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+            path = str(path).split("?", 1)[0]
+            if path.startswith("/answer/"):  # the rest is a reviewer's secret answer link
+                path = "/answer/…"
+            record.args = ("-", method, path, version, status)
         return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
@@ -15,10 +16,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from peermatch import match_runs
 from peermatch.api import create_api_router, openapi_config
-from peermatch.db import make_engine
+from peermatch.db import make_engine, session_scope
 from peermatch.resources import resource_dir
 from peermatch.settings import Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
@@ -29,15 +32,22 @@ from peermatch.web.auth import (
     provide_coordinator,
     requires_sign_in,
 )
+from peermatch.web.controllers.answers import AnswerController
 from peermatch.web.controllers.health import healthz
 from peermatch.web.controllers.home import home
+from peermatch.web.controllers.invitations import RequestInvitationsController
+from peermatch.web.controllers.ledger import LedgerController
+from peermatch.web.controllers.outbox import OutboxController
 from peermatch.web.controllers.partnerships import PartnershipController
 from peermatch.web.controllers.requests import RequestController
 from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController
+from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
+from peermatch.worker import Worker
 
 TEMPLATES_DIR = resource_dir("templates")
+log = logging.getLogger("peermatch.web")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -65,6 +75,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ReviewerImportController,
             ReviewerController,
             PartnershipController,
+            OutboxController,
+            LedgerController,
+            RequestInvitationsController,
+            RunController,
         ],
         guards=[requires_sign_in],
         # Pages with personal data stay out of shared caches and the back button after sign-out.
@@ -73,10 +87,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     static = create_static_files_router(
         path="/static", directories=[settings.static_dir], include_in_schema=False
     )
+    worker = Worker(engine, settings)
+    # The outbox relay and the invitations' clock run inside `serve` unless turned off (or in
+    # tests, which drive them by hand).
+    background = settings.worker_in_serve and settings.mode != "test"
     return Litestar(
         route_handlers=[
             healthz,
             SignInController,
+            AnswerController,
             coordinator_pages,
             static,
             create_api_router(engine, settings),
@@ -96,8 +115,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             cookie_httponly=True,  # forms carry the token; no script needs to read it
-            # The partnership API authenticates with API keys, not cookies.
-            exclude=["^/api/", "^/healthz$"],
+            # The partnership API authenticates with API keys, not cookies. A reviewer's answer
+            # form is authenticated by the signed token in its own URL, not by any cookie, so a
+            # forged cross-site POST would need that secret token: no CSRF cookie is needed, and
+            # a reviewer whose browser refuses cookies can still answer.
+            exclude=["^/api/", "^/healthz$", "^/answer/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
@@ -107,8 +129,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Security headers and the CSP nonce on every response, error pages and static included.
         before_send=[security.add_security_headers],
         state=State({"settings": settings, "engine": engine}),
+        on_startup=[
+            lambda: _fail_stale_runs(engine),
+            match_runs.prewarm,
+            *([worker.start] if background else []),
+        ],
+        on_shutdown=[match_runs.kill_all_local, *([worker.stop] if background else [])],
         debug=False,
     )
+
+
+def _fail_stale_runs(engine: Engine) -> None:
+    """Runs left queued or running by a server that died are failed, their requests freed."""
+    try:
+        with session_scope(engine) as session:
+            match_runs.recover_stale(session)
+    except SQLAlchemyError:  # no tables yet: `peermatch db upgrade` has not run
+        log.warning("could not check for stale matching runs")
 
 
 def _jinja_environment() -> Environment:

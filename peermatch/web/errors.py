@@ -4,8 +4,8 @@ errors, redirects to sign-in, and form messages for validation failures."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 

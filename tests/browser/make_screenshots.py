@@ -3,7 +3,8 @@
     .venv/bin/python tests/browser/make_screenshots.py
 
 Serves a fresh demo database (migrated and seeded in a temporary directory) and photographs the
-sign-in page, the home page, the reviewers list and a request into docs/screenshots/.
+sign-in page, the home page, the reviewers list, a request and a matching proposal into
+docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ def main() -> None:
             page.goto(f"{base}/requests?status=submitted")
             page.get_by_role("link", name=HIGH_PROFILE_REQUEST).click()
             page.screenshot(path=str(OUT / "request.png"), full_page=True)
+            page.goto(f"{base}/runs")
+            page.get_by_role("button", name="Run matching").click()
+            page.get_by_role("heading", name="Proposed teams").wait_for(timeout=90_000)
+            page.screenshot(path=str(OUT / "proposal.png"), full_page=True)
             browser.close()
         engine.dispose()
-    print(f"Wrote sign-in.png, home.png, reviewers.png and request.png to {OUT}")
+    print(f"Wrote sign-in.png, home.png, reviewers.png, request.png and proposal.png to {OUT}")
 
 
 if __name__ == "__main__":

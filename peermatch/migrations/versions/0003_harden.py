@@ -2,7 +2,7 @@
 columns go.
 
 Revision ID: 0003_harden
-Revises: 0001 (the lead chains it after the other 0002/0003 migrations at merge)
+Revises: 0003_invite
 """
 
 from __future__ import annotations

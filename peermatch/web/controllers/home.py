@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from peermatch import requests
+from peermatch import invitations, requests
 from peermatch.web.auth import Coordinator
 from peermatch.web.params import Db
 
@@ -18,4 +18,5 @@ def home(request: Request[Any, Any, Any], db: Db) -> Template:
     me = request.scope.get("user")
     assert isinstance(me, Coordinator)  # the router's guard has checked
     summary = requests.dashboard(db, me.region_id, dt.date.today())
-    return Template("home.html", context={"dashboard": summary})
+    answers = invitations.dashboard(db, me.region_id)
+    return Template("home.html", context={"dashboard": summary, "invitation_tiles": answers})

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from peermatch import registry, requests, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
-from peermatch.web.auth import Coordinator
+from peermatch.web.auth import Coordinator, provide_coordinator
 from peermatch.web.forms import (
     RequestForm,
     parse_int,
@@ -19,7 +19,7 @@ from peermatch.web.forms import (
     request_error_summary,
 )
 from peermatch.web.pagination import pagination
-from peermatch.web.params import Db, Form, RequestId
+from peermatch.web.params import Db, Form, Me, RequestId
 
 PER_PAGE = 25
 _SAVED = {
@@ -37,8 +37,7 @@ class RequestController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request[Any, Any, Any], db: Db) -> Template:
-        me = _me(request)
+    def index(self, request: Request[Any, Any, Any], db: Db, me: Me) -> Template:
         raw = {k: str(request.query_params.get(k) or "").strip() for k in ("status", "partnership")}
         status = raw["status"] if raw["status"] in RequestStatus.__members__ else ""
         filters = requests.RequestFilter(
@@ -69,8 +68,9 @@ class RequestController(Controller):
         return _form_page(request, db, RequestForm(), action="/requests/new")
 
     @post("/new", sync_to_thread=True)
-    def create(self, request: Request[Any, Any, Any], db: Db, form: Form) -> Template | Redirect:
-        me = _me(request)
+    def create(
+        self, request: Request[Any, Any, Any], db: Db, form: Form, me: Me
+    ) -> Template | Redirect:
         typed = RequestForm.from_form(form)
         data, unreadable = typed.to_input()
         try:
@@ -87,8 +87,9 @@ class RequestController(Controller):
         return _request_page(request, db, request_id, saved=_SAVED.get(saved))
 
     @get("/{request_id:int}/edit", sync_to_thread=True)
-    def edit(self, request: Request[Any, Any, Any], db: Db, request_id: RequestId) -> Template:
-        me = _me(request)
+    def edit(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
+    ) -> Template:
         found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
         if found.status not in requests.EDITABLE:
             why = requests.not_editable_reason(found)
@@ -103,9 +104,8 @@ class RequestController(Controller):
 
     @post("/{request_id:int}/edit", sync_to_thread=True)
     def update(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form, me: Me
     ) -> Template | Redirect:
-        me = _me(request)
         typed = RequestForm.from_form(form)
         data, unreadable = typed.to_input()
         try:
@@ -132,23 +132,20 @@ class RequestController(Controller):
 
     @post("/{request_id:int}/submit", sync_to_thread=True)
     def submit(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
     ) -> Template | Redirect:
-        me = _me(request)
         return _act(request, db, request_id, "submitted", requests.submit, me)
 
     @post("/{request_id:int}/accept", sync_to_thread=True)
     def accept(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
     ) -> Template | Redirect:
-        me = _me(request)
         return _act(request, db, request_id, "accepted", requests.accept, me)
 
     @post("/{request_id:int}/send-back", sync_to_thread=True)
     def send_back(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, form: Form, me: Me
     ) -> Template | Redirect:
-        me = _me(request)
         reason = str(form.get("reason") or "")
         try:
             requests.send_back(db, me.region_id, request_id, reason, actor=me.actor)
@@ -163,24 +160,16 @@ class RequestController(Controller):
 
     @get("/{request_id:int}/cancel", sync_to_thread=True)
     def confirm_cancel(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
     ) -> Template:
-        me = _me(request)
         found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
         return Template("requests/cancel.html", context={"review_request": found})
 
     @post("/{request_id:int}/cancel", sync_to_thread=True)
     def cancel(
-        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
     ) -> Template | Redirect:
-        me = _me(request)
         return _act(request, db, request_id, "cancelled", requests.cancel, me)
-
-
-def _me(request: Request[Any, Any, Any]) -> Coordinator:
-    user = request.scope.get("user")
-    assert isinstance(user, Coordinator)  # the router's guard has checked
-    return user
 
 
 def _act(
@@ -224,7 +213,7 @@ def _request_page(
     errors: dict[str, str] | None = None,
     saved: str | None = None,
 ) -> Template:
-    me = _me(request)
+    me = provide_coordinator(request)
     errors = errors or {}
     detail = requests.request_detail(
         db, me.region_id, request_id, actor=me.actor, today=dt.date.today()
@@ -256,7 +245,7 @@ def _form_page(
     errors: dict[str, str] | None = None,
     review_request: Any = None,
 ) -> Template:
-    me = _me(request)
+    me = provide_coordinator(request)
     errors = errors or {}
     return Template(
         "requests/form.html",

@@ -1,0 +1,954 @@
+"""Matching runs: a region's open requests and its reviewers, solved together.
+
+The flow, in one place:
+- ``start_run`` builds a ``peermatch.problem/1`` document from the database (``build_problem``),
+  stores it in a queued ``MatchRun`` and moves the requests it covers to ``matching``. Only one
+  run per region can be queued or running: ``MatchRun.active_region_id`` is unique, so when two
+  coordinators press "Run matching" at once the database lets one insert win and the other gets
+  that run back.
+- ``execute_run`` runs the solver in its own process (``peermatch.match_worker``: the branch and
+  bound is Python and would hold the web process's interpreter lock), under the run's time
+  limit, touching the run's heartbeat while it waits and killing the process if the run is
+  cancelled. It stores the solution, its status and figures, and moves the requests to
+  ``proposed`` (or back to ``submitted`` if the run failed). A solution that the independent
+  validator faults fails the run: no invalid team is ever proposed.
+- ``approve_run`` turns the latest solved run's proposal into ``invited`` assignments.
+
+Ids in the problem trace back to the database: a request is ``"DUN/DUN-2027-041#12"``
+(partnership code, reference, database id) and a reviewer ``"r-123"`` (registry id);
+``parse_id`` reads them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from peermatch import audit, invitations, ledger
+from peermatch.db import session_scope
+from peermatch.errors import Conflict, DomainError, NotFound
+from peermatch.models import (
+    Assignment,
+    AssignmentStatus,
+    AuditEvent,
+    MatchRun,
+    PairDecision,
+    PairDecisionKind,
+    Partnership,
+    RequestConflict,
+    RequestStatus,
+    Reviewer,
+    ReviewerConflict,
+    ReviewerSkill,
+    ReviewRequest,
+    RunStatus,
+    Unavailability,
+    utcnow,
+)
+from peermatch.requests import transition
+from peermatch.settings import Settings, load_settings
+
+log = logging.getLogger("peermatch.match_runs")
+
+PROBLEM_FORMAT = "peermatch.problem/1"
+HELD = (AssignmentStatus.invited, AssignmentStatus.accepted)
+NEVER_AGAIN = (AssignmentStatus.declined, AssignmentStatus.expired)
+ACTIVE = (RunStatus.queued, RunStatus.running)
+SOLVED = (RunStatus.optimal, RunStatus.feasible)
+# Requests a run may propose teams for; ``matching`` ones are only found outside a run when a
+# server died mid-run (or the demo seeded them so), and the next run takes them over.
+_MATCHABLE = (RequestStatus.submitted, RequestStatus.matching, RequestStatus.proposed)
+# A request whose reviewers are held (invited, accepted) still needs capacity from them.
+_OPEN = (
+    RequestStatus.submitted,
+    RequestStatus.matching,
+    RequestStatus.proposed,
+    RequestStatus.inviting,
+    RequestStatus.staffed,
+)
+HEARTBEAT_SECONDS = 1.0
+# A queued or running run whose heartbeat is older than this has lost its supervisor.
+STALE_AFTER = dt.timedelta(seconds=20)
+# The solver stops itself at its time limit, but on a busy host its last steps can overrun it
+# (a national run on a loaded two-core host has taken nearly three times its limit); a worker
+# still running at four times the limit plus this is taken to be stuck, killed, and its run
+# failed. (A coordinator can cancel sooner.)
+GRACE_SECONDS = 60.0
+
+
+class RunRefused(DomainError):
+    """The run cannot be started, approved or cancelled; the message says why."""
+
+
+# --- ids -----------------------------------------------------------------------------------
+
+
+def request_key(code: str, reference: str, request_id: int | None) -> str:
+    return f"{code}/{reference}#{request_id}"
+
+
+def reviewer_key(reviewer_id: int | None) -> str:
+    return f"r-{reviewer_id}"
+
+
+def parse_id(key: str) -> tuple[str, int]:
+    """``("request", 12)`` for ``"DUN/DUN-2027-041#12"``, ``("reviewer", 123)`` for
+    ``"r-123"``; ValueError for anything else."""
+    if "#" in key:
+        number = key.rsplit("#", 1)[1]
+        kind = "request"
+    elif key.startswith("r-"):
+        number = key[2:]
+        kind = "reviewer"
+    else:
+        raise ValueError(f"not a request or reviewer id: {key!r}")
+    if not number.isdigit():
+        raise ValueError(f"not a request or reviewer id: {key!r}")
+    return kind, int(number)
+
+
+def request_id_of(key: str) -> int:
+    kind, number = parse_id(key)
+    if kind != "request":
+        raise ValueError(f"not a request id: {key!r}")
+    return number
+
+
+def reviewer_id_of(key: str) -> int:
+    kind, number = parse_id(key)
+    if kind != "reviewer":
+        raise ValueError(f"not a reviewer id: {key!r}")
+    return number
+
+
+# --- the problem ---------------------------------------------------------------------------
+
+
+def _engine_reads_experience() -> bool:
+    """True once the matching engine understands the "experience and practice" fields; until
+    then they are left out (the engine refuses unknown keys)."""
+    from peermatch.matching import problem
+
+    return "reviews_completed" in {f.name for f in dataclasses.fields(problem.Reviewer)}
+
+
+def _held(session: Session, region_id: int) -> list[tuple[Assignment, ReviewRequest]]:
+    """Invited and accepted assignments on the region's open requests."""
+    rows = session.exec(
+        select(Assignment, ReviewRequest)
+        .join(ReviewRequest, col(ReviewRequest.id) == Assignment.request_id)
+        .join(Partnership, col(Partnership.id) == ReviewRequest.partnership_id)
+        .where(
+            Partnership.region_id == region_id,
+            col(Assignment.status).in_(HELD),
+            col(ReviewRequest.status).in_(_OPEN),
+        )
+    ).all()
+    return [(a, q) for a, q in rows]
+
+
+def matchable_requests(session: Session, region_id: int) -> list[ReviewRequest]:
+    """The requests a run of the region covers: submitted or proposed ones, and inviting ones
+    with a seat that nobody holds; nearest deadline (then window) first."""
+    held = Counter(a.request_id for a, _ in _held(session, region_id))
+    rows = session.exec(
+        select(ReviewRequest)
+        .join(Partnership, col(Partnership.id) == ReviewRequest.partnership_id)
+        .where(
+            Partnership.region_id == region_id,
+            col(ReviewRequest.status).in_((*_MATCHABLE, RequestStatus.inviting)),
+        )
+        .order_by(col(ReviewRequest.window_start), col(ReviewRequest.id))
+    ).all()
+    return [q for q in rows if q.status != RequestStatus.inviting or q.peers - held[q.id or 0] > 0]
+
+
+def build_problem(
+    session: Session, region_id: int, *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The region's matching problem as ``peermatch.problem/1`` data (see the module doc)."""
+    today = today or dt.date.today()
+    partnerships = {
+        p.id: p for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
+    }
+    codes = {pid: p.code for pid, p in partnerships.items()}
+    requests = matchable_requests(session, region_id)
+    keys = {q.id: request_key(codes[q.partnership_id], q.reference, q.id) for q in requests}
+    held = _held(session, region_id)
+    locked = {(a.request_id, a.reviewer_id) for a, _ in held if a.request_id in keys}
+    outside = Counter(a.reviewer_id for a, _ in held if a.request_id not in keys)
+
+    decisions = session.exec(
+        select(PairDecision).where(col(PairDecision.request_id).in_(list(keys)))
+    ).all()
+    never = session.exec(
+        select(Assignment.request_id, Assignment.reviewer_id).where(
+            col(Assignment.request_id).in_(list(keys)), col(Assignment.status).in_(NEVER_AGAIN)
+        )
+    ).all()
+    excluded = {(q, r) for q, r in never}
+    excluded |= {
+        (d.request_id, d.reviewer_id) for d in decisions if d.kind == PairDecisionKind.excluded
+    }
+    # A held invitation outranks a later exclusion (withdraw it instead); a decline outranks
+    # a coordinator's lock (the reviewer said no).
+    excluded -= locked
+    locked |= {
+        (d.request_id, d.reviewer_id)
+        for d in decisions
+        if d.kind == PairDecisionKind.locked and (d.request_id, d.reviewer_id) not in excluded
+    }
+
+    locked_reviewers = {r for _, r in locked}
+    reviewers = session.exec(
+        select(Reviewer)
+        .where(col(Reviewer.partnership_id).in_(list(partnerships)))
+        .order_by(col(Reviewer.id))
+    ).all()
+    reviewers = [r for r in reviewers if r.active or r.id in locked_reviewers]
+    ids = [r.id for r in reviewers]
+    # Plain rows rather than objects, joined to the region rather than a list of ids: a
+    # national region has 10,000 reviewers.
+    in_region = col(Partnership.region_id) == region_id
+    skills: dict[int, list[str]] = defaultdict(list)
+    for reviewer_id, skill in session.exec(
+        select(ReviewerSkill.reviewer_id, ReviewerSkill.skill)
+        .join(Reviewer, col(Reviewer.id) == ReviewerSkill.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
+        .order_by(col(ReviewerSkill.skill))
+    ):
+        skills[reviewer_id].append(skill)
+    away: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for reviewer_id, starts_on, ends_on in session.exec(
+        select(
+            col(Unavailability.reviewer_id),
+            col(Unavailability.starts_on),
+            col(Unavailability.ends_on),
+        )
+        .join(Reviewer, col(Reviewer.id) == Unavailability.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
+        .order_by(col(Unavailability.starts_on), col(Unavailability.id))
+    ):
+        away[reviewer_id].append({"from": starts_on.isoformat(), "to": ends_on.isoformat()})
+    conflicts: dict[int, list[str]] = defaultdict(list)
+    for reviewer_id, partnership_id in session.exec(
+        select(ReviewerConflict.reviewer_id, ReviewerConflict.partnership_id)
+        .join(Reviewer, col(Reviewer.id) == ReviewerConflict.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(in_region)
+    ):
+        if partnership_id in codes:
+            conflicts[reviewer_id].append(codes[partnership_id])
+    for reviewer_id, request_id in session.exec(
+        select(RequestConflict.reviewer_id, RequestConflict.request_id).where(
+            col(RequestConflict.request_id).in_(list(keys))
+        )
+    ):
+        conflicts[reviewer_id].append(keys[request_id])
+
+    experience = _engine_reads_experience()
+    practice = _practice(session, ids) if experience else {}
+    locked_count = Counter(r for _, r in locked)
+    reviewer_docs = []
+    for r in reviewers:
+        assert r.id is not None
+        free = max(0, r.capacity - outside[r.id]) if r.active else 0
+        doc: dict[str, Any] = {
+            "id": reviewer_key(r.id),
+            "partnership": codes[r.partnership_id],
+            "agency": r.agency,
+            "skills": skills[r.id],
+            # Held invitations are kept even if the registry's capacity was lowered since.
+            "capacity": max(free, locked_count[r.id]),
+            "unavailable": away[r.id],
+            "conflicts": sorted(set(conflicts[r.id])),
+        }
+        if experience:
+            completed, last = practice.get(r.id, (0, None))
+            last_on = max((d for d in (r.last_review_on, last) if d), default=None)
+            doc["reviews_completed"] = r.prior_reviews + completed
+            doc["last_review_on"] = last_on.isoformat() if last_on else None
+        reviewer_docs.append(doc)
+
+    request_docs = []
+    for q in requests:
+        doc = {
+            "id": keys[q.id],
+            "partnership": codes[q.partnership_id],
+            "peers": q.peers,
+            "high_profile": q.high_profile,
+            "required_skills": list(q.required_skills),
+            "agencies_involved": sorted(q.agencies_involved),
+            "from": q.window_start.isoformat(),
+            "to": q.window_end.isoformat(),
+        }
+        if experience:
+            doc["needs_experienced"] = q.needs_experienced
+        request_docs.append(doc)
+
+    totals = ledger.totals(session, region_id)
+    problem: dict[str, Any] = {
+        "format": PROBLEM_FORMAT,
+        "partnerships": [
+            {
+                "id": code,
+                "lent": totals.get(code, (0, 0))[0],
+                "received": totals.get(code, (0, 0))[1],
+            }
+            for code in sorted(codes.values())
+        ],
+        "reviewers": reviewer_docs,
+        "requests": request_docs,
+        "locked": [{"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(locked)],
+        "excluded": [
+            {"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(excluded)
+        ],
+    }
+    if experience:
+        problem["as_of"] = today.isoformat()
+    return problem
+
+
+def _practice(session: Session, reviewer_ids: list[int | None]) -> dict[int, tuple[int, dt.date]]:
+    """Per reviewer: reviews completed through PeerMatch, and the end of the latest one."""
+    rows = session.exec(
+        select(Assignment.reviewer_id, func.count(), func.max(ReviewRequest.window_end))
+        .join(ReviewRequest, col(ReviewRequest.id) == Assignment.request_id)
+        .where(
+            col(Assignment.reviewer_id).in_(reviewer_ids),
+            Assignment.status == AssignmentStatus.accepted,
+            ReviewRequest.status == RequestStatus.completed,
+        )
+        .group_by(col(Assignment.reviewer_id))
+    ).all()
+    return {rid: (int(n), last) for rid, n, last in rows}
+
+
+# --- starting and stopping -------------------------------------------------------------------
+
+
+def active_run(session: Session, region_id: int) -> MatchRun | None:
+    return session.exec(select(MatchRun).where(MatchRun.active_region_id == region_id)).first()
+
+
+def start_run(
+    session: Session,
+    region_id: int,
+    *,
+    actor: str,
+    time_limit: float,
+    purpose: str = "coordinator",
+    today: dt.date | None = None,
+) -> tuple[MatchRun, bool]:
+    """A queued run of the region's open requests, and True; or the run already under way for
+    the region, and False. The caller commits, then has the run executed."""
+    recover_stale(session, region_id=region_id)
+    if (existing := active_run(session, region_id)) is not None:
+        return existing, False
+    problem = build_problem(session, region_id, today=today)
+    if not problem["requests"]:
+        raise RunRefused(
+            "There are no requests to match: submit a request, or wait for a seat to free up"
+        )
+    run = MatchRun(
+        region_id=region_id,
+        active_region_id=region_id,
+        started_by=actor,
+        status=RunStatus.queued,
+        time_limit=time_limit,
+        problem=problem,
+        seats=sum(q["peers"] for q in problem["requests"]),
+        purpose=purpose,
+        heartbeat_at=utcnow(),
+    )
+    try:
+        # The unique active_region_id is the lock: of two coordinators starting at once, one
+        # insert waits for the other's commit and then fails here.
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        existing = active_run(session, region_id)
+        if existing is None:
+            raise Conflict("Another run of this region has just started and finished") from None
+        return existing, False
+    assert run.id is not None
+    for key in (q["id"] for q in problem["requests"]):
+        request = session.get(ReviewRequest, request_id_of(key))
+        assert request is not None
+        if request.status in (RequestStatus.submitted, RequestStatus.proposed):
+            transition(
+                session, request, RequestStatus.matching, actor=actor, detail={"run": run.id}
+            )
+    audit.record(
+        session,
+        actor=actor,
+        action="matchrun.start",
+        entity="matchrun",
+        entity_id=run.id,
+        region_id=region_id,
+        detail={"requests": len(problem["requests"]), "time_limit": time_limit, "purpose": purpose},
+    )
+    session.flush()
+    return run, True
+
+
+def _finish(
+    session: Session,
+    run_id: int,
+    status: RunStatus,
+    *,
+    actor: str,
+    allowed: Sequence[RunStatus] = ACTIVE,
+    error: str | None = None,
+    solution: dict[str, Any] | None = None,
+) -> MatchRun | None:
+    """End the run if it is still in one of ``allowed`` (a guarded UPDATE, so that a cancel and
+    the solver finishing at the same moment end it once), and move its requests on. None if it
+    had already ended."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": status,
+        "active_region_id": None,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "error": error[:500] if error else None,
+    }
+    if solution is not None:
+        values |= {
+            "solution": solution,
+            "filled": solution.get("filled"),
+            "imbalance": solution.get("imbalance"),
+            "seconds": solution.get("seconds"),
+        }
+    result = session.execute(
+        update(MatchRun)
+        .where(col(MatchRun.id) == run_id, col(MatchRun.status).in_(allowed))
+        .values(**values)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    session.expire_all()
+    run = session.get(MatchRun, run_id)
+    assert run is not None
+    target = RequestStatus.proposed if status in SOLVED else RequestStatus.submitted
+    for key in (q["id"] for q in run.problem.get("requests", [])):
+        request = session.get(ReviewRequest, request_id_of(key))
+        if request is not None and request.status == RequestStatus.matching:
+            transition(session, request, target, actor=actor, detail={"run": run_id})
+    audit.record(
+        session,
+        actor=actor,
+        action="matchrun.finish",
+        entity="matchrun",
+        entity_id=run_id,
+        region_id=run.region_id,
+        detail={"status": str(status), "filled": run.filled, "seats": run.seats},
+    )
+    session.flush()
+    return run
+
+
+def cancel_run(session: Session, region_id: int, run_id: int, *, actor: str) -> MatchRun:
+    """Cancel a queued or running run; its supervisor kills the solver process."""
+    run = get_run(session, region_id, run_id)
+    if _finish(session, run_id, RunStatus.cancelled, actor=actor) is None:
+        raise RunRefused(f"Run {run_id} has already finished ({run.status}); nothing to cancel")
+    _kill_local(run_id)
+    session.expire_all()
+    found = session.get(MatchRun, run_id)
+    assert found is not None
+    return found
+
+
+def recover_stale(
+    session: Session, *, region_id: int | None = None, now: dt.datetime | None = None
+) -> list[int]:
+    """Fail the queued or running runs whose supervisor stopped beating (the server died);
+    their requests go back to ``submitted``. Returns their ids."""
+    now = now or utcnow()
+    query = select(MatchRun.id, MatchRun.heartbeat_at, MatchRun.started_at).where(
+        col(MatchRun.status).in_(ACTIVE)
+    )
+    if region_id is not None:
+        query = query.where(MatchRun.region_id == region_id)
+    stale = [
+        run_id
+        for run_id, beat, started in session.exec(query).all()
+        if now - (beat or started) > STALE_AFTER
+    ]
+    for run_id in stale:
+        assert run_id is not None
+        _finish(
+            session,
+            run_id,
+            RunStatus.failed,
+            actor="system",
+            error="The server stopped while this run was under way. Run matching again.",
+        )
+    return [r for r in stale if r is not None]
+
+
+# --- executing -------------------------------------------------------------------------------
+
+_processes: dict[int, subprocess.Popen[bytes]] = {}
+_processes_lock = threading.Lock()
+_spare: subprocess.Popen[bytes] | None = None  # a worker started ahead, its solver loaded
+WORKER = [sys.executable, "-m", "peermatch.match_worker"]
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+
+
+def prewarm() -> None:
+    """Start a worker ahead of the next run (the web server does, at start-up and after each
+    run), so that a run does not wait for the solver's imports."""
+    global _spare
+    with _processes_lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = _spawn()
+
+
+def _take_worker() -> subprocess.Popen[bytes]:
+    global _spare
+    with _processes_lock:
+        process, _spare = _spare, None
+    if process is not None and process.poll() is None:
+        return process
+    return _spawn()
+
+
+def _kill_local(run_id: int) -> None:
+    with _processes_lock:
+        process = _processes.get(run_id)
+    if process is not None and process.poll() is None:
+        process.kill()
+
+
+def kill_all_local() -> None:
+    """Stop every solver process this process started (at shutdown). The runs' supervisors
+    reap their own workers (and fail their runs); the spare is reaped here."""
+    global _spare
+    with _processes_lock:
+        running, spare, _spare = list(_processes.values()), _spare, None
+    for process in running:
+        if process.poll() is None:
+            process.kill()
+    if spare is not None:
+        spare.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+            spare.communicate(timeout=5)
+
+
+def _claim(engine: Engine, run_id: int) -> tuple[dict[str, Any], float] | None:
+    """queued -> running; the problem and time limit, or None if the run is not queued."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(MatchRun)
+            .where(col(MatchRun.id) == run_id, col(MatchRun.status) == RunStatus.queued)
+            .values(status=RunStatus.running, heartbeat_at=utcnow())
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        run = session.get(MatchRun, run_id)
+        assert run is not None
+        return run.problem, run.time_limit
+
+
+def _beat(engine: Engine, run_id: int) -> bool:
+    """Touch the heartbeat; False if the run is no longer running (cancelled, failed)."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(MatchRun)
+            .where(col(MatchRun.id) == run_id, col(MatchRun.status) == RunStatus.running)
+            .values(heartbeat_at=utcnow())
+        )
+        return getattr(result, "rowcount", 0) == 1
+
+
+def execute_run(engine: Engine, run_id: int, *, actor: str = "system") -> RunStatus | None:
+    """Solve a queued run in a separate process and store the outcome; blocks until it ends.
+    Returns the run's final status (None if it was not queued)."""
+    claimed = _claim(engine, run_id)
+    if claimed is None:
+        return None
+    problem, time_limit = claimed
+    process = _take_worker()
+    with _processes_lock:
+        _processes[run_id] = process
+    started = time.monotonic()
+    payload: bytes | None = json.dumps({"problem": problem, "time_limit": time_limit}).encode()
+    outcome: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        while True:
+            try:
+                out, _err = process.communicate(payload, timeout=HEARTBEAT_SECONDS)
+            except subprocess.TimeoutExpired:
+                payload = None  # sent already; later calls only wait
+                if not _beat(engine, run_id):  # cancelled (here or by another process)
+                    process.kill()
+                    process.communicate()
+                    return _status(engine, run_id)
+                if time.monotonic() - started > 4 * time_limit + GRACE_SECONDS:
+                    process.kill()
+                    process.communicate()
+                    error = f"The solver did not finish within {time_limit:g} seconds."
+                    break
+                continue
+            if process.returncode != 0:
+                error = "The solver process stopped unexpectedly."
+            else:
+                try:
+                    outcome = json.loads(out)
+                except ValueError:
+                    error = "The solver process gave an unreadable answer."
+            break
+    finally:
+        with _processes_lock:
+            _processes.pop(run_id, None)
+    return _store(engine, run_id, outcome, error, actor=actor)
+
+
+def _status(engine: Engine, run_id: int) -> RunStatus | None:
+    with Session(engine) as session:
+        run = session.get(MatchRun, run_id)
+        return RunStatus(run.status) if run else None
+
+
+def _store(
+    engine: Engine, run_id: int, outcome: dict[str, Any] | None, error: str | None, *, actor: str
+) -> RunStatus | None:
+    solution = None
+    if outcome is not None:
+        if "error" in outcome:
+            error = str(outcome["error"])
+        elif outcome.get("violations"):
+            # Never propose a team that breaks a rule: the run fails and says how many.
+            log.error("run %s: the solution broke %d rule(s)", run_id, len(outcome["violations"]))
+            error = (
+                f"The solver's answer broke {len(outcome['violations'])} matching rule(s), so "
+                "nothing was proposed. Report this to the PeerMatch team."
+            )
+        else:
+            solution = outcome["solution"]
+    status = RunStatus(solution["status"]) if solution is not None else RunStatus.failed
+    with session_scope(engine) as session:
+        _finish(
+            session,
+            run_id,
+            status,
+            actor=actor,
+            allowed=(RunStatus.running,),
+            error=error,
+            solution=solution,
+        )
+    return _status(engine, run_id)
+
+
+def execute_in_background(engine: Engine, run_id: int) -> threading.Thread:
+    """Supervise the run from a daemon thread of this process (the web server's), so the page
+    that started it answers at once and polls for progress."""
+
+    def supervise() -> None:
+        try:
+            execute_run(engine, run_id)
+            prewarm()  # ready for the next run
+        except Exception:  # the supervisor must never die silently with the run left running
+            log.exception("run %s: the supervisor failed", run_id)
+            with session_scope(engine) as session:
+                _finish(
+                    session,
+                    run_id,
+                    RunStatus.failed,
+                    actor="system",
+                    error="The run could not be supervised. Run matching again.",
+                )
+
+    thread = threading.Thread(target=supervise, name=f"peermatch-run-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_run(session: Session, region_id: int, run_id: int) -> MatchRun:
+    run = session.get(MatchRun, run_id)
+    if run is None or run.region_id != region_id:
+        raise NotFound(f"No run {run_id} in this region")
+    return run
+
+
+def find_run(session: Session, run_id: int) -> MatchRun:
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound(f"No run has the id {run_id}")
+    return run
+
+
+@dataclass(frozen=True)
+class RunPage:
+    items: list[MatchRun]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_runs(session: Session, region_id: int, *, page: int = 1, per_page: int = 20) -> RunPage:
+    """The region's runs, newest first."""
+    total = session.exec(
+        select(func.count()).select_from(MatchRun).where(MatchRun.region_id == region_id)
+    ).one()
+    items = session.exec(
+        select(MatchRun)
+        .where(MatchRun.region_id == region_id)
+        .order_by(col(MatchRun.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return RunPage(list(items), int(total), page, per_page)
+
+
+def latest_run(session: Session, region_id: int) -> MatchRun | None:
+    return session.exec(
+        select(MatchRun).where(MatchRun.region_id == region_id).order_by(col(MatchRun.id).desc())
+    ).first()
+
+
+# --- decisions and approval ------------------------------------------------------------------
+
+
+def _request_in_region(session: Session, region_id: int, request_id: int) -> ReviewRequest:
+    request = session.get(ReviewRequest, request_id)
+    partnership = session.get(Partnership, request.partnership_id) if request else None
+    if request is None or partnership is None or partnership.region_id != region_id:
+        raise NotFound(f"No request {request_id} in this region")
+    return request
+
+
+def _reviewer_in_region(session: Session, region_id: int, reviewer_id: int) -> Reviewer:
+    reviewer = session.get(Reviewer, reviewer_id)
+    partnership = session.get(Partnership, reviewer.partnership_id) if reviewer else None
+    if reviewer is None or partnership is None or partnership.region_id != region_id:
+        raise NotFound(f"No reviewer {reviewer_id} in this region")
+    return reviewer
+
+
+def decide_pair(
+    session: Session,
+    region_id: int,
+    request_id: int,
+    reviewer_id: int,
+    kind: PairDecisionKind,
+    *,
+    actor: str,
+) -> PairDecision:
+    """Lock or exclude ``reviewer`` on ``request`` for every later run (replacing an earlier
+    decision on the pair). A lock the rules would refuse is refused now, with the reason."""
+    request = _request_in_region(session, region_id, request_id)
+    _reviewer_in_region(session, region_id, reviewer_id)
+    if request.status not in (*_MATCHABLE, RequestStatus.inviting):
+        raise RunRefused(
+            f"Request {request.reference} is {request.status}: its team can no longer change"
+        )
+    decision = session.get(PairDecision, (request_id, reviewer_id))
+    if decision is None:
+        decision = PairDecision(
+            request_id=request_id, reviewer_id=reviewer_id, kind=kind, decided_by=actor
+        )
+    decision.kind = kind
+    decision.decided_by = actor
+    decision.decided_at = utcnow()
+    session.add(decision)
+    session.flush()
+    if kind == PairDecisionKind.locked:
+        _check_lock(session, region_id, request_id, reviewer_id)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"pair.{kind}",
+        entity="reviewrequest",
+        entity_id=request_id,
+        region_id=region_id,
+        detail={"reviewer_id": reviewer_id},
+    )
+    session.flush()
+    return decision
+
+
+def _check_lock(session: Session, region_id: int, request_id: int, reviewer_id: int) -> None:
+    from peermatch.matching.io import ProblemError, parse_problem
+
+    try:
+        parse_problem(build_problem(session, region_id))
+    except ProblemError as exc:
+        raise RunRefused(
+            "This reviewer cannot be locked on this request: the locks together break a "
+            f"matching rule ({exc.message})"
+        ) from None
+
+
+def remove_decision(
+    session: Session, region_id: int, request_id: int, reviewer_id: int, *, actor: str
+) -> None:
+    _request_in_region(session, region_id, request_id)
+    decision = session.get(PairDecision, (request_id, reviewer_id))
+    if decision is None:
+        raise NotFound("There is no lock or exclusion for this reviewer on this request")
+    session.delete(decision)
+    audit.record(
+        session,
+        actor=actor,
+        action="pair.remove",
+        entity="reviewrequest",
+        entity_id=request_id,
+        region_id=region_id,
+        detail={"reviewer_id": reviewer_id, "was": str(decision.kind)},
+    )
+    session.flush()
+
+
+def decisions_for(session: Session, request_ids: Iterable[int]) -> list[PairDecision]:
+    return list(
+        session.exec(
+            select(PairDecision)
+            .where(col(PairDecision.request_id).in_(list(request_ids)))
+            .order_by(col(PairDecision.decided_at))
+        ).all()
+    )
+
+
+def approval_problem(session: Session, run: MatchRun) -> str | None:
+    """Why ``run`` cannot be approved, in plain words, or None if it can."""
+    if run.status not in SOLVED:
+        return (
+            f"Run {run.id} cannot be approved: its status is {run.status}, not optimal or feasible"
+        )
+    if run.approved_at is not None:
+        return f"Run {run.id} was already approved"
+    latest = latest_run(session, run.region_id)
+    if latest is not None and latest.id != run.id:
+        return (
+            f"Run {run.id} is not the region's latest run (run {latest.id} is); "
+            "approve the latest run instead"
+        )
+    # A lock, exclusion or their removal since the run started makes it out of date; the
+    # audit log has all three (a removed decision leaves no row behind).
+    newer = session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.region_id == run.region_id,
+            col(AuditEvent.action).in_(("pair.locked", "pair.excluded", "pair.remove")),
+            col(AuditEvent.at) > run.started_at,
+        )
+    ).one()
+    if newer:
+        return (
+            f"Run {run.id} is out of date: a reviewer was locked, excluded or released after it "
+            "started. "
+            "Run matching again to include the change."
+        )
+    return None
+
+
+def approve_run(
+    session: Session,
+    run_id: int,
+    *,
+    actor: str,
+    region_id: int | None = None,
+    settings: Settings | None = None,
+) -> list[Assignment]:
+    """Approve the proposal: an ``invited`` assignment for each proposed reviewer not already
+    held, and the requests that get one move from ``proposed`` to ``inviting``. Their
+    invitations are written to the outbox in this transaction."""
+    run = (
+        get_run(session, region_id, run_id) if region_id is not None else find_run(session, run_id)
+    )
+    if (why := approval_problem(session, run)) is not None:
+        raise RunRefused(why)
+    assert run.solution is not None
+    held = {(a.request_id, a.reviewer_id) for a, _ in _held(session, run.region_id)}
+    created: list[Assignment] = []
+    teams: dict[int, int] = Counter()
+    for pair in run.solution.get("assignments", []):
+        request_id, reviewer_id = request_id_of(pair["request"]), reviewer_id_of(pair["reviewer"])
+        request = session.get(ReviewRequest, request_id)
+        if request is None or request.status not in (
+            RequestStatus.proposed,
+            RequestStatus.inviting,
+        ):
+            continue  # cancelled (or otherwise moved on) since the proposal
+        teams[request_id] += 1
+        if (request_id, reviewer_id) in held:
+            continue
+        assignment = Assignment(
+            request_id=request_id,
+            reviewer_id=reviewer_id,
+            run_id=run.id,
+            status=AssignmentStatus.invited,
+            expires_at=None,  # the invitations service sets the expiry
+        )
+        session.add(assignment)
+        created.append(assignment)
+    session.flush()
+    for request_id in teams:
+        request = session.get(ReviewRequest, request_id)
+        assert request is not None
+        if request.status == RequestStatus.proposed:
+            transition(
+                session, request, RequestStatus.inviting, actor=actor, detail={"run": run.id}
+            )
+    run.approved_at = utcnow()
+    run.approved_by = actor
+    session.add(run)
+    audit.record(
+        session,
+        actor=actor,
+        action="matchrun.approve",
+        entity="matchrun",
+        entity_id=run.id,
+        region_id=run.region_id,
+        detail={"invited": len(created), "requests": len(teams)},
+    )
+    session.flush()
+    invitations.invite(session, created, actor=actor, settings=settings or load_settings())
+    return created
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """Who an audit actor is, for the pages: a coordinator's name, or the command line."""
+    from peermatch.models import User
+
+    ids = [int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()]
+    users = session.exec(select(User).where(col(User.id).in_(ids))).all() if ids else []
+    names = {f"user:{u.id}": u.name for u in users}
+    names |= {"cli": "Command line", "system": "PeerMatch", "seed": "Demo data"}
+    return names
