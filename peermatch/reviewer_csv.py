@@ -352,6 +352,8 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
             r.accredited_on.isoformat() if r.accredited_on else "",
             ";".join(f"{s.isoformat()}..{e.isoformat()}" for s, e in r.unavailable),
             ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
+            r.prior_reviews,
+            r.last_review_on.isoformat() if r.last_review_on else "",
         ]
         writer.writerow([spreadsheet_cell(cell) for cell in cells])
     return out.getvalue()

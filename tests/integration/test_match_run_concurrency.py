@@ -55,7 +55,7 @@ def test_two_coordinators_starting_at_once_get_the_same_run(engine, session, wor
     assert q.status == RequestStatus.matching
     # The request moved once, by the run that was created.
     moves = session.exec(select(RequestEvent).where(RequestEvent.request_id == q.id)).all()
-    assert [e.kind for e in moves] == ["matching"]
+    assert [e.kind for e in moves if e.kind != "created"] == ["matching"]
 
 
 def test_a_second_start_while_a_run_is_under_way_returns_that_run(session, world):

@@ -73,4 +73,4 @@ def test_sign_in_starts_a_fresh_csrf_token(client, alice, sign_in, csrf_token):
 def test_sign_in_never_sends_a_browser_off_site(client, alice, sign_in, target):
     response = sign_in(client, alice.email, next=target)
     assert response.status_code == 303
-    assert response.headers["location"] == "/reviewers"
+    assert response.headers["location"] == "/"

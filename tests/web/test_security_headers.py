@@ -94,4 +94,4 @@ def test_the_api_reference_loads_nothing_from_another_origin(client):
     sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
     assert sources and all(s.startswith("/") for s in sources), sources
     assert "<script>" not in response.text  # no inline script, not even with a nonce
-    assert client.get("/schema/openapi.json").json()["info"]["title"] == "PeerMatch API"
+    assert client.get("/schema/openapi.json").json()["info"]["title"] == "PeerMatch partnership API"
