@@ -68,13 +68,16 @@ def relax(
     reward_fill: bool = True,
     boosts: dict[int, np.ndarray] | None = None,
     forced: frozenset[tuple[int, int]] = frozenset(),
+    practice: bool = False,
 ) -> Relaxation | None:
     """Solve the relaxation; with reward_fill=False it minimises imbalance alone (a lower bound
     on the imbalance of any solution, whatever its fill). ``boosts`` reweights, per request,
     the tie-break reward of each missing skill (see ``skill_scores``). ``forced`` holds
     (request, agency) seats that must be filled (a lower bound of 1 on the team arc, written
-    as a demand at its tail and a supply at its head); None when they cannot all be."""
-    net = _Network(inst, seats, reward_fill, boosts or {})
+    as a demand at its tail and a supply at its head); None when they cannot all be. With
+    ``practice`` the lowest tier is the practice objective (each pair earns its reviewer's gap)
+    instead of the skill steering: then the relaxation is exact for fill, imbalance, practice."""
+    net = _Network(inst, seats, reward_fill, boosts or {}, practice)
     caps = np.concatenate(net.caps)
     supplies = np.zeros(net.next_node, dtype=np.int64)
     for seat in forced:
@@ -165,7 +168,12 @@ class _Network:
     """Arc arrays of the circulation; pair arcs first so their flows are read by index."""
 
     def __init__(
-        self, inst: Instance, seats: Seats, reward_fill: bool, boosts: dict[int, np.ndarray]
+        self,
+        inst: Instance,
+        seats: Seats,
+        reward_fill: bool,
+        boosts: dict[int, np.ndarray],
+        practice: bool = False,
     ) -> None:
         n_p, n_r, n_q = inst.n_partnerships, inst.n_reviewers, inst.n_requests
         self.tails: list[np.ndarray] = []
@@ -179,9 +187,12 @@ class _Network:
         self.reviewer0 = self.hub + 1
         self.request0 = self.reviewer0 + n_r
         self.next_node = self.request0 + n_q
-        scores = [
-            skill_scores(inst, seats, q, seats.candidates[q], boosts.get(q)) for q in range(n_q)
-        ]
+        if practice:
+            scores = [inst.gap[pool] for pool in seats.candidates]
+        else:
+            scores = [
+                skill_scores(inst, seats, q, seats.candidates[q], boosts.get(q)) for q in range(n_q)
+            ]
         top_score = max((int(s.max()) for s in scores if s.size), default=0)
         seats_total = int(seats.free.sum())
         self.w_imbalance = top_score * seats_total + 1

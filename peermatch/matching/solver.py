@@ -29,6 +29,7 @@ from peermatch.matching.flow import (
 )
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_bound
+from peermatch.matching.practice import improve as improve_practice
 from peermatch.matching.problem import Pair, Problem, Solution
 from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
 from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
@@ -47,6 +48,7 @@ FIRST_BRANCH_NODES = 20  # before the LP bound is computed
 # SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
 SEARCH_SHARE = 0.85
+PRACTICE_SHARE = 0.92  # the third objective may run until then
 ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
 SHORTLIST_PER_AGENCY = 6
 # Neighbourhoods grow each round, within these caps (model size drives time and memory).
@@ -279,7 +281,10 @@ class _Search:
         if self.infeasible or self.first_solution is None:
             return _infeasible(self.inst, self.started, "no completion of the locked pairs found")
         inst = self.inst
-        pairs = self.pairs()
+        free = [(q, r) for q, team in self.teams.items() for r in team]
+        deadline = self.started + self.limits.seconds * PRACTICE_SHARE
+        practice = improve_practice(inst, self.seats, sorted(free), deadline, self.limits)
+        pairs = sorted(inst.locked + practice.pairs)
         balance = balance_of(inst, pairs)
         filled, imbalance = len(pairs), int(np.abs(balance).sum())
         proven = self.weight * filled - imbalance >= self.bound
@@ -304,6 +309,8 @@ class _Search:
             requests=outcomes(inst, teams, balance),
             seconds=self.elapsed(),
             extra=self.extra,
+            practice=practice.value,
+            bound_practice=practice.bound,
         )
 
     def _bounds(self, filled: int, imbalance: int, proven: bool) -> tuple[int, int]:
@@ -338,4 +345,6 @@ def _infeasible(inst: Instance, started: float, why: str) -> Solution:
         requests=(),
         seconds=time.perf_counter() - started,
         extra={"reason": why},
+        practice=0,
+        bound_practice=0,
     )
