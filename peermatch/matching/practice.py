@@ -9,11 +9,11 @@ Runs on the final assignment of the search (fill F, imbalance I), which it never
    practice for the problem without the skill rule. When it reaches (F, I), its practice bounds
    that of every solution with fill F and imbalance at most I; when its teams also keep the skill
    rule (and the experience rule, a skill here), it is the answer, proven.
-3. Otherwise CP-SAT re-decides every team with fill F and imbalance at most I held, maximising
-   practice from the incumbent (problems up to ``FULL_MODEL_PAIRS`` candidate pairs); larger
-   problems get member swaps that raise practice and change neither fill nor imbalance nor any
-   rule. The bound is then the relaxation's (when it reached (F, I)) or the sum of the F largest
-   gaps any seat could earn.
+3. Otherwise member swaps raise practice and change neither fill nor imbalance nor any rule;
+   then, on problems up to ``FULL_MODEL_PAIRS`` candidate pairs, CP-SAT re-decides every team
+   with fill F and imbalance at most I held, maximising practice from the swapped solution.
+   The bound is then the relaxation's (when it reached (F, I)), CP-SAT's, or the sum of the F
+   largest gaps any seat could earn.
 """
 
 from __future__ import annotations
@@ -67,10 +67,11 @@ def improve(
             return Practice(sorted(relaxed.pairs), relaxed_value, relaxed_value)
     if current.value >= bound:
         return Practice(pairs, current.value, current.value)
-    if sum(c.size for c in seats.candidates) <= FULL_MODEL_PAIRS:
-        return _exact(inst, seats, current, (filled, imbalance), bound, deadline, limits)
     swapped = _swaps(inst, seats, pairs, deadline)
-    return Practice(swapped, locked_value + value_of(inst, swapped), bound)
+    current = Practice(swapped, locked_value + value_of(inst, swapped), bound)
+    if current.value < bound and sum(c.size for c in seats.candidates) <= FULL_MODEL_PAIRS:
+        return _exact(inst, seats, current, (filled, imbalance), bound, deadline, limits)
+    return Practice(swapped, current.value, max(bound, current.value))
 
 
 def _imbalance(inst: Instance, pairs: list[tuple[int, int]]) -> int:

@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from peermatch.matching.branch import BranchAndBound, dive
+from peermatch.matching import milp
+from peermatch.matching.branch import BranchAndBound, Outcome, dive
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -44,6 +45,10 @@ FULL_MODEL_PAIRS = 5_000
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 FIRST_BRANCH_NODES = 20  # before the LP bound is computed
+EARLY_ROUND_SECONDS = 0.5  # the CP-SAT round between the short and the long search
+# The MILP runs after the tree until this share of the time limit, if at least this long is left.
+MIP_SHARE = 0.8
+MIN_MIP_SECONDS = 1.0
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
 # SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
@@ -186,22 +191,63 @@ class _Search:
         pairs = max(1, sum(c.size for c in self.seats.candidates))
         deadline = self.started + self.limits.seconds * SEARCH_SHARE
         budget = max(8, BRANCH_WORK // pairs)
-        # A short search first: most problems are settled in a few nodes. Otherwise the LP
-        # bound, then a longer search that may stop as soon as it meets that bound.
+        # A short search first: most problems are settled in a few nodes. Its bound is usually
+        # already the optimum when they are not; what is missing is a solution reaching it, and
+        # one short CP-SAT round around the best open node finds it far sooner than more nodes.
+        # Otherwise the LP bound, then a longer search that may stop as soon as it meets it.
         tree = BranchAndBound(self.inst, self.seats)
         outcome = tree.run(deadline, min(budget // 5, FIRST_BRANCH_NODES))
-        if outcome.bound is not None and outcome.best != outcome.bound:
-            outcome = tree.run(deadline, budget, self._lp_target())
+        if self._settle(outcome) and self.objective() < self.bound:
+            self._early_round()
+            if self.objective() < self.bound:
+                outcome = tree.run(deadline, budget, self._lp_target())
+                self._settle(outcome)
         self.extra["branch_nodes"] = outcome.nodes
+        if not self.infeasible and self.objective() < self.bound:
+            self._mip()
+
+    def _mip(self) -> None:
+        """The exact MILP of the reduced model with the MIP solver OR-Tools ships (HiGHS),
+        from the incumbent, for the rest of the search time: it proves what the tree could
+        not, so the answer is never worse than that solver's on its own."""
+        left = self.limits.seconds * MIP_SHARE - self.elapsed()
+        if left < MIN_MIP_SECONDS:
+            return
+        self.method += "+mip"
+        model = milp.build(self.inst, self.seats, self.weight)
+        hint = [(q, r) for q, team in self.teams.items() for r in team]
+        result = milp.solve(model, hint, left, self.limits.workers)
+        if result.pairs is not None:
+            self._offer(self._teams_of(result.pairs))
+        if result.optimal:
+            self.bound = min(self.bound, max(self.objective(), result.bound or self.objective()))
+        elif result.bound is not None:
+            self.bound = min(self.bound, result.bound)
+        self.extra["mip"] = "optimal" if result.optimal else "stopped"
+
+    def _settle(self, outcome: Outcome) -> bool:
+        """Take the tree's bound and best solution; False when it proved there is none."""
         if outcome.bound is None:
             self.infeasible = True  # every branch ran out of ways to complete a locked team
-            return
+            return False
         self.bound = min(self.bound, self.weight * outcome.bound[0] + outcome.bound[1])
         if outcome.pairs is not None:
             self._offer(self._teams_of(outcome.pairs))
         if outcome.frontier is not None:
             self.context = self._teams_of(outcome.frontier[0])
             self.hood = outcome.frontier[1]
+        return True
+
+    def _early_round(self) -> None:
+        """One short CP-SAT round on the best open node's offending requests."""
+        hood_requests = self.hood or self._dropped() or sorted(self.violating)
+        whole = sum(c.size for c in self.seats.candidates) <= FULL_MODEL_PAIRS
+        hood = self._neighbourhood(
+            list(range(self.inst.n_requests)) if whole else hood_requests,
+            None if whole else MAX_SHORTLIST_PER_AGENCY,
+        )
+        self.extra["early_round"] = True
+        self._run(hood, whole, EARLY_ROUND_SECONDS)
 
     def _lp_target(self) -> tuple[int, int] | None:
         """Tighten the bound with the skill-aware LP; returns it as a (fill, -imbalance) score."""
@@ -226,10 +272,12 @@ class _Search:
             if self.first_solution is None:
                 self.first_solution = self.elapsed()
 
-    def _run(self, hood: Neighbourhood, whole: bool) -> bool:
+    def _run(self, hood: Neighbourhood, whole: bool, cap: float | None = None) -> bool:
         """One CP-SAT repair; returns whether another round could still help."""
         left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
-        if not whole:
+        if cap is not None:
+            left = min(left, cap)
+        elif not whole:
             # A neighbourhood's own optimum is rarely the global one, and proving it can take
             # long: a short round, then a larger neighbourhood.
             left = min(left, max(1.0, self.limits.seconds * ROUND_SHARE))
