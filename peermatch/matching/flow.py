@@ -45,6 +45,16 @@ class Relaxation:
     imbalance: int
 
 
+@dataclass(frozen=True)
+class Steered:
+    """What ``relax_towards_skills`` returns: the last relaxation, the passes made, and when the
+    first pass ended (its pairs, less the teams breaking the skill rule, are a solution)."""
+
+    relaxation: Relaxation
+    passes: int
+    first_pass_seconds: float
+
+
 def skill_scores(
     inst: Instance, seats: Seats, q: int, pool: np.ndarray, boost: np.ndarray | None = None
 ) -> np.ndarray:
@@ -121,7 +131,7 @@ def solved(relaxation: Relaxation | None) -> Relaxation:
 
 def relax_towards_skills(
     inst: Instance, seats: Seats, started: float, time_limit: float, passes: int = SKILL_PASSES
-) -> tuple[Relaxation, int, float]:
+) -> Steered:
     """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
     still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
     both), so this only moves within the optimal face towards teams that meet the skill rule.
@@ -144,7 +154,7 @@ def relax_towards_skills(
         except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
             break
         made += 1
-    return relaxation, made, one_pass
+    return Steered(relaxation, made, one_pass)
 
 
 def uncovered_skills(

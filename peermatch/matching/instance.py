@@ -13,9 +13,16 @@ import numpy as np
 
 from peermatch.matching.problem import INELIGIBLE_REASONS, Problem
 
-# Reason codes in a per-request array: 0 = eligible, k = INELIGIBLE_REASONS[k - 1].
+# Reason codes in a per-request array: 0 = eligible, k = INELIGIBLE_REASONS[k - 1], derived from
+# the one list of the contract's rule names so the two can never drift apart.
 ELIGIBLE = 0
-NO_CAPACITY, HIGH_PROFILE_INTERNAL, INVOLVED_AGENCY, CONFLICT, UNAVAILABLE, EXCLUDED = range(1, 7)
+CODE = {name: k + 1 for k, name in enumerate(INELIGIBLE_REASONS)}
+NO_CAPACITY = CODE["no_capacity"]
+HIGH_PROFILE_INTERNAL = CODE["high_profile_internal"]
+INVOLVED_AGENCY = CODE["involved_agency"]
+CONFLICT = CODE["conflict"]
+UNAVAILABLE = CODE["unavailable"]
+EXCLUDED = CODE["excluded"]
 
 
 @dataclass

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from peermatch.matching.eligibility import ineligibility
+from peermatch.matching.eligibility import locked_breach
 from peermatch.matching.problem import (
     DEFAULT_EXPERIENCE_THRESHOLD,
     PROBLEM_FORMAT,
@@ -341,43 +341,12 @@ def _pairs(data: Mapping, key: str, requests: Mapping, reviewers: Mapping) -> li
 
 
 def _check_locked(problem: Problem) -> None:
-    """A locked pair must be placeable: eligible, within the team rules and capacities. (Skill
-    coverage is left to the solver: a locked team that cannot be completed is ``infeasible``.)"""
-    reviewers = {r.id: r for r in problem.reviewers}
-    requests = {q.id: q for q in problem.requests}
-    excluded = {pair: i for i, pair in enumerate(problem.excluded)}
-    teams: dict[str, list[Reviewer]] = {}
-    load: dict[str, int] = {}
-    for i, pair in enumerate(problem.locked):
-        path, reviewer, request = f"locked[{i}]", reviewers[pair.reviewer], requests[pair.request]
-        where = f"reviewer {reviewer.id!r} on request {request.id!r}"
-        if pair in excluded:
-            raise ProblemError(path, f"{where} is also excluded (excluded[{excluded[pair]}])")
-        rule = ineligibility(reviewer, request, frozenset())
-        if rule is not None:
-            raise ProblemError(path, f"{where} breaks eligibility rule {rule}")
-        team = teams.setdefault(request.id, [])
-        for mate in team:
-            if mate.agency == reviewer.agency:
-                raise ProblemError(
-                    path,
-                    f"{where} shares agency {reviewer.agency!r} with locked reviewer "
-                    f"{mate.id!r} (a team has distinct agencies)",
-                )
-        team.append(reviewer)
-        if len(team) > request.peers:
-            raise ProblemError(
-                path,
-                f"request {request.id!r} has {len(team)} locked reviewers, peers is "
-                f"{request.peers}",
-            )
-        load[reviewer.id] = load.get(reviewer.id, 0) + 1
-        if load[reviewer.id] > reviewer.capacity:
-            raise ProblemError(
-                path,
-                f"reviewer {reviewer.id!r} is locked on {load[reviewer.id]} requests, "
-                f"capacity is {reviewer.capacity}",
-            )
+    """A locked pair must be placeable (``eligibility.locked_breach``, the one home of these
+    rules); skill coverage is left to the solver: a locked team that cannot be completed is
+    ``infeasible``."""
+    breach = locked_breach(problem)
+    if breach is not None:
+        raise ProblemError(f"locked[{breach.index}]", breach.message)
 
 
 # --- writing -----------------------------------------------------------------------------

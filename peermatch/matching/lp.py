@@ -14,7 +14,8 @@ import math
 from ortools.linear_solver import pywraplp
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.seats import Seats, lending
+from peermatch.matching.objective import lending
+from peermatch.matching.seats import Seats
 
 # GLOP's tolerances are far below this; it only keeps rounding noise from cutting off the
 # integer optimum when the bound is rounded down.

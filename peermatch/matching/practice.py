@@ -25,8 +25,9 @@ import numpy as np
 
 from peermatch.matching.flow import relax, solved, uncovered_skills
 from peermatch.matching.instance import Instance
+from peermatch.matching.objective import balance_of, shift
 from peermatch.matching.repair import Limits, Neighbourhood, practice_repair
-from peermatch.matching.seats import Seats, balance_of
+from peermatch.matching.seats import Seats
 
 # Up to this many candidate pairs CP-SAT re-decides the whole problem for practice.
 FULL_MODEL_PAIRS = 5_000
@@ -151,8 +152,8 @@ def _swaps(
                 teams[q][teams[q].index(r)] = h
                 load[r] -= 1
                 load[h] += 1
-                _shift(inst, balance, q, r, -1)
-                _shift(inst, balance, q, h, 1)
+                shift(inst, balance, q, r, -1)
+                shift(inst, balance, q, h, 1)
                 improved = True
     return sorted((q, r) for q, team in teams.items() for r in team)
 
@@ -183,7 +184,7 @@ def _best_swap(
     if not pool.size:
         return None
     after = balance.copy()
-    _shift(inst, after, q, r, -1)
+    shift(inst, after, q, r, -1)
     lender = inst.reviewer_partnership[pool]
     receiver = int(inst.request_partnership[q])
     gain = np.abs(after[lender] + 1) - np.abs(after[lender])
@@ -195,10 +196,3 @@ def _best_swap(
         return None
     best = np.lexsort((pool, change, -inst.gap[pool]))[0]
     return int(pool[best])
-
-
-def _shift(inst: Instance, balance: np.ndarray, q: int, r: int, sign: int) -> None:
-    lender, receiver = int(inst.reviewer_partnership[r]), int(inst.request_partnership[q])
-    if lender != receiver:
-        balance[lender] += sign
-        balance[receiver] -= sign

@@ -16,7 +16,10 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.seats import Seats, lending
+from peermatch.matching.objective import lending, objective_weight
+from peermatch.matching.seats import Seats
+
+__all__ = ["Limits", "Neighbourhood", "Repair", "objective_weight", "practice_repair", "repair"]
 
 
 @dataclass
@@ -38,11 +41,6 @@ class Limits:
     seconds: float
     workers: int
     seed: int
-
-
-def objective_weight(inst: Instance, seats: Seats) -> int:
-    """W: one more pair is worth more than any possible imbalance."""
-    return int(np.abs(seats.base).sum()) + 2 * int(seats.free.sum()) + 1
 
 
 def repair(

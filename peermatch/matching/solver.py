@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from peermatch.matching import milp
-from peermatch.matching.branch import BranchAndBound, Outcome, dive
+from peermatch.matching.branch import BranchAndBound, Outcome
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -28,12 +28,21 @@ from peermatch.matching.flow import (
     skill_scores,
     solved,
 )
+from peermatch.matching.heuristics import dive
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_bound
+from peermatch.matching.objective import (
+    balance_of,
+    imbalance_of,
+    objective_weight,
+    score_of,
+    split,
+    weighted,
+)
 from peermatch.matching.practice import improve as improve_practice
 from peermatch.matching.problem import Pair, Problem, Solution
-from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
-from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
+from peermatch.matching.repair import Limits, Neighbourhood, repair
+from peermatch.matching.seats import LockedInfeasible, Seats, place_locked
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +82,13 @@ def solve(
     # Large problems skip the steering passes: each costs a full flow, and the dive that
     # follows forces skills more decisively at the same price per step.
     large = sum(c.size for c in seats.candidates) > BRANCH_PAIRS
-    relaxation, passes, first_pass = relax_towards_skills(
-        inst, seats, started, time_limit, 0 if large else SKILL_PASSES
-    )
+    steered = relax_towards_skills(inst, seats, started, time_limit, 0 if large else SKILL_PASSES)
     search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
-    search.extra["relaxation_passes"] = passes
-    search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance, first_pass)
+    search.extra["relaxation_passes"] = steered.passes
+    relaxation = steered.relaxation
+    search.start_from(
+        relaxation.pairs, relaxation.filled, relaxation.imbalance, steered.first_pass_seconds
+    )
     if search.violating:
         search.repair_skills()
     return search.solution()
@@ -115,7 +125,7 @@ class _Search:
 
     def _score(self, teams: dict[int, list[int]]) -> int:
         pairs = self.inst.locked + [(q, r) for q, team in teams.items() for r in team]
-        return self.weight * len(pairs) - int(np.abs(balance_of(self.inst, pairs)).sum())
+        return weighted(self.weight, score_of(self.inst, pairs))
 
     def start_from(
         self, pairs: list[tuple[int, int]], filled: int, imbalance: int, first_pass: float
@@ -230,12 +240,12 @@ class _Search:
         if outcome.bound is None:
             self.infeasible = True  # every branch ran out of ways to complete a locked team
             return False
-        self.bound = min(self.bound, self.weight * outcome.bound[0] + outcome.bound[1])
+        self.bound = min(self.bound, weighted(self.weight, outcome.bound))
         if outcome.pairs is not None:
             self._offer(self._teams_of(outcome.pairs))
         if outcome.frontier is not None:
-            self.context = self._teams_of(outcome.frontier[0])
-            self.hood = outcome.frontier[1]
+            self.context = self._teams_of(outcome.frontier.pairs)
+            self.hood = outcome.frontier.requests
         return True
 
     def _early_round(self) -> None:
@@ -256,8 +266,7 @@ class _Search:
         if bound is None:
             return None
         self.bound = min(self.bound, bound)
-        filled = (self.bound + self.weight - 1) // self.weight
-        return filled, self.bound - self.weight * filled
+        return split(self.weight, self.bound)
 
     def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
         teams: dict[int, list[int]] = {q: [] for q in range(self.inst.n_requests)}
@@ -334,7 +343,7 @@ class _Search:
         practice = improve_practice(inst, self.seats, sorted(free), deadline, self.limits)
         pairs = sorted(inst.locked + practice.pairs)
         balance = balance_of(inst, pairs)
-        filled, imbalance = len(pairs), int(np.abs(balance).sum())
+        filled, imbalance = len(pairs), imbalance_of(inst, pairs)
         proven = self.weight * filled - imbalance >= self.bound
         bound_filled, bound_imbalance = self._bounds(filled, imbalance, proven)
         teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
@@ -366,10 +375,9 @@ class _Search:
         two bounds."""
         if proven:
             return filled, imbalance
-        w = self.weight
-        bound_filled = (self.bound + w - 1) // w
+        bound_filled, minus_imbalance = split(self.weight, self.bound)
         if filled == bound_filled:
-            return bound_filled, max(0, w * bound_filled - self.bound)
+            return bound_filled, max(0, -minus_imbalance)
         # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
         # only the imbalance of the relaxation that ignores fill bounds it, if there is time
         # for one more flow; otherwise 0, the trivial bound.

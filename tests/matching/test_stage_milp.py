@@ -12,8 +12,8 @@ from peermatch.matching import milp
 from peermatch.matching import solver as solver_module
 from peermatch.matching.generate import generate
 from peermatch.matching.instance import build
-from peermatch.matching.repair import objective_weight
-from peermatch.matching.seats import balance_of, place_locked
+from peermatch.matching.objective import balance_of, objective_weight
+from peermatch.matching.seats import place_locked
 from peermatch.matching.validate import validate
 
 
