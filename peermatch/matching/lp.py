@@ -45,7 +45,7 @@ def lp_bound(inst: Instance, seats: Seats, weight: int) -> int | None:
             if side:
                 shift.setdefault(side[0], []).append((1, x))
                 shift.setdefault(side[1], []).append((-1, x))
-    _imbalance(solver, objective, seats, shift)
+    _imbalance(solver, objective, seats, shift, weight * len(inst.locked))
     objective.SetMaximization()
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
@@ -88,9 +88,11 @@ def _imbalance(
     objective: pywraplp.Objective,
     seats: Seats,
     shift: dict[int, list[tuple[int, pywraplp.Variable]]],
+    locked_value: int,
 ) -> None:
-    """|balance_p| as t_p ≥ ±balance_p, charged −1 each in the objective."""
-    constant = 0
+    """|balance_p| as t_p ≥ ±balance_p, charged −1 each in the objective; the offset adds what
+    the locked pairs are worth (W each; missing it once put the bound below the optimum)."""
+    constant = -locked_value
     for p, base in enumerate(seats.base.tolist()):
         if p not in shift:
             constant += abs(base)

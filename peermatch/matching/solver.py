@@ -71,8 +71,15 @@ MAX_HOOD_GROWTH = 50
 
 
 def solve(
-    problem: Problem, *, time_limit: float = 30.0, workers: int = 0, seed: int = 0
+    problem: Problem,
+    *,
+    time_limit: float = 30.0,
+    workers: int = 0,
+    seed: int = 0,
+    branch_pairs: int = BRANCH_PAIRS,
 ) -> Solution:
+    """Solve ``problem``. ``branch_pairs``: problems with more candidate pairs skip the steering
+    passes and the branch and bound for the dive (a parameter so tests can take either path)."""
     started = time.perf_counter()
     inst = build(problem)
     try:
@@ -81,9 +88,9 @@ def solve(
         return _infeasible(inst, started, str(why))
     # Large problems skip the steering passes: each costs a full flow, and the dive that
     # follows forces skills more decisively at the same price per step.
-    large = sum(c.size for c in seats.candidates) > BRANCH_PAIRS
+    large = sum(c.size for c in seats.candidates) > branch_pairs
     steered = relax_towards_skills(inst, seats, started, time_limit, 0 if large else SKILL_PASSES)
-    search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
+    search = _Search(inst, seats, started, Limits(time_limit, workers, seed), large)
     search.extra["relaxation_passes"] = steered.passes
     relaxation = steered.relaxation
     search.start_from(
@@ -97,8 +104,11 @@ def solve(
 class _Search:
     """The incumbent assignment, the proven bound, and the repair loop between them."""
 
-    def __init__(self, inst: Instance, seats: Seats, started: float, limits: Limits) -> None:
+    def __init__(
+        self, inst: Instance, seats: Seats, started: float, limits: Limits, large: bool
+    ) -> None:
         self.inst, self.seats, self.started, self.limits = inst, seats, started, limits
+        self.large = large  # dive rather than branch
         self.weight = objective_weight(inst, seats)
         self.teams: dict[int, list[int]] = {q: [] for q in range(inst.n_requests)}
         self.violating: list[int] = []
@@ -152,7 +162,7 @@ class _Search:
 
     # -- repair ----------------------------------------------------------------------------
     def repair_skills(self) -> None:
-        if sum(c.size for c in self.seats.candidates) <= BRANCH_PAIRS:
+        if not self.large:
             self._branch()
         else:
             self._dive()
