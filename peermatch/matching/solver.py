@@ -218,7 +218,8 @@ class _Search:
         tree = BranchAndBound(self.inst, self.seats)
         outcome = tree.run(deadline, min(budget // 5, FIRST_BRANCH_NODES))
         if self._settle(outcome) and self.objective() < self.bound:
-            self._early_round()
+            if pairs > FULL_MODEL_PAIRS:  # small problems: nodes are cheap, the tree is quicker
+                self._early_round()
             if self.objective() < self.bound:
                 outcome = tree.run(deadline, budget, self._lp_target())
                 self._settle(outcome)
@@ -261,13 +262,9 @@ class _Search:
     def _early_round(self) -> None:
         """One short CP-SAT round on the best open node's offending requests."""
         hood_requests = self.hood or self._dropped() or sorted(self.violating)
-        whole = sum(c.size for c in self.seats.candidates) <= FULL_MODEL_PAIRS
-        hood = self._neighbourhood(
-            list(range(self.inst.n_requests)) if whole else hood_requests,
-            None if whole else MAX_SHORTLIST_PER_AGENCY,
-        )
+        hood = self._neighbourhood(hood_requests, MAX_SHORTLIST_PER_AGENCY)
         self.extra["early_round"] = True
-        self._run(hood, whole, EARLY_ROUND_SECONDS)
+        self._run(hood, False, EARLY_ROUND_SECONDS)
 
     def _lp_target(self) -> tuple[int, int] | None:
         """Tighten the bound with the skill-aware LP; returns it as a (fill, -imbalance) score."""
