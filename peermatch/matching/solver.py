@@ -55,9 +55,7 @@ BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 FIRST_BRANCH_NODES = 20  # before the LP bound is computed
 EARLY_ROUND_SECONDS = 0.5  # the CP-SAT round between the short and the long search
-# The MILP runs after the tree until this share of the time limit, if at least this long is left.
-MIP_SHARE = 0.8
-MIN_MIP_SECONDS = 1.0
+MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if this much is left
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
 # SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
@@ -231,7 +229,7 @@ class _Search:
         """The exact MILP of the reduced model with the MIP solver OR-Tools ships (HiGHS),
         from the incumbent, for the rest of the search time: it proves what the tree could
         not, so the answer is never worse than that solver's on its own."""
-        left = self.limits.seconds * MIP_SHARE - self.elapsed()
+        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
         if left < MIN_MIP_SECONDS:
             return
         self.method += "+mip"
