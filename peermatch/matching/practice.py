@@ -45,10 +45,17 @@ def value_of(inst: Instance, pairs: list[tuple[int, int]]) -> int:
 
 
 def improve(
-    inst: Instance, seats: Seats, pairs: list[tuple[int, int]], deadline: float, limits: Limits
+    inst: Instance,
+    seats: Seats,
+    pairs: list[tuple[int, int]],
+    deadline: float,
+    limits: Limits,
+    flow_seconds: float = 0.0,
 ) -> Practice:
     """Raise the practice of the free ``pairs`` (a valid solution) without changing its fill
-    or raising its imbalance; see the module text for the method and the bound."""
+    or raising its imbalance; see the module text for the method and the bound.
+    ``flow_seconds``: what one relaxation took; it is skipped when it would overrun
+    ``deadline`` (then swaps alone, with the seat bound)."""
     locked_value = value_of(inst, inst.locked)
     filled = len(inst.locked) + len(pairs)
     imbalance = _imbalance(inst, pairs)
@@ -58,8 +65,10 @@ def improve(
     if not pairs or not gaps.size or (gaps == gaps[0]).all():
         return Practice(pairs, current.value, current.value)
     bound = _seat_bound(inst, seats, filled - len(inst.locked)) + locked_value
-    relaxed = solved(relax(inst, seats, practice=True))
-    if (relaxed.filled, relaxed.imbalance) == (filled, imbalance):
+    relaxed = None
+    if time.perf_counter() + flow_seconds < deadline:
+        relaxed = solved(relax(inst, seats, practice=True))
+    if relaxed is not None and (relaxed.filled, relaxed.imbalance) == (filled, imbalance):
         relaxed_value = locked_value + value_of(inst, relaxed.pairs)
         bound = min(bound, relaxed_value)
         if not uncovered_skills(inst, seats, relaxed.pairs) and not _locked_lacking(

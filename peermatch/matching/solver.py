@@ -345,7 +345,9 @@ class _Search:
         inst = self.inst
         free = [(q, r) for q, team in self.teams.items() for r in team]
         deadline = self.started + self.limits.seconds * PRACTICE_SHARE
-        practice = improve_practice(inst, self.seats, sorted(free), deadline, self.limits)
+        practice = improve_practice(
+            inst, self.seats, sorted(free), deadline, self.limits, self.first_pass
+        )
         pairs = sorted(inst.locked + practice.pairs)
         balance = balance_of(inst, pairs)
         filled, imbalance = len(pairs), imbalance_of(inst, pairs)
