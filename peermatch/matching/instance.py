@@ -76,6 +76,7 @@ def build(problem: Problem) -> Instance:
     )
     n_r, n_q = len(problem.reviewers), len(problem.requests)
     experience = len(skill_no) if any(q.needs_experienced for q in problem.requests) else None
+    as_of = problem.practice_date()
     n_s = len(skill_no) + (experience is not None)
 
     skills = np.zeros((n_r, max(1, n_s)), dtype=bool)
@@ -107,7 +108,7 @@ def build(problem: Problem) -> Instance:
         reason_counts=np.zeros((n_q, len(INELIGIBLE_REASONS) + 1), dtype=np.int64),
         locked=[(request_no[p.request], reviewer_no[p.reviewer]) for p in problem.locked],
         excluded_pairs=excluded_pairs,
-        gap=np.array([problem.gap(r) for r in problem.reviewers], dtype=np.int64),
+        gap=np.array([problem.gap(r, as_of) for r in problem.reviewers], dtype=np.int64),
         experience=experience,
     )
     _check_eligibility(inst, problem, request_no, partnership_no, agency_no)

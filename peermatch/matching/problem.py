@@ -90,9 +90,10 @@ class Problem:
     def experienced(self, reviewer: Reviewer) -> bool:
         return reviewer.reviews_completed >= self.experience_threshold
 
-    def gap(self, reviewer: Reviewer) -> int:
-        """Days from the reviewer's last review to the practice date, within 0..730."""
-        as_of = self.practice_date()
+    def gap(self, reviewer: Reviewer, as_of: dt.date | None = None) -> int:
+        """Days from the reviewer's last review to the practice date (``as_of``, computed when
+        not given), within 0..730."""
+        as_of = as_of or self.practice_date()
         if reviewer.last_review_on is None or as_of is None:
             return PRACTICE_CAP_DAYS
         return min(max((as_of - reviewer.last_review_on).days, 0), PRACTICE_CAP_DAYS)
