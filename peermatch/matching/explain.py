@@ -106,4 +106,4 @@ def _rank_alternates(
     delta = np.abs(lent + 1) - np.abs(lent) + abs(balance[receiver] - 1) - abs(balance[receiver])
     delta = np.where(lender == receiver, 0, delta)
     order = np.lexsort((others, delta, -skills, on_team, full[others]))
-    return others[order[:MAX_ALTERNATES]].tolist()
+    return [int(r) for r in others[order[:MAX_ALTERNATES]]]

@@ -68,7 +68,7 @@ def skill_scores(
     weight = np.minimum(np.ceil(pool.size / holders), MAX_SKILL_WEIGHT).astype(np.int64)
     if boost is not None:
         weight = weight * boost
-    return (held * weight).sum(axis=1).astype(np.int64)
+    return np.asarray((held * weight).sum(axis=1), dtype=np.int64)
 
 
 def relax(

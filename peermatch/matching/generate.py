@@ -166,7 +166,7 @@ def _experience(rng: random.Random, problem: Problem) -> Problem:
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[int, float]]) -> int:
     values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights)[0]
+    return int(rng.choices(values, weights)[0])
 
 
 def _width(n: int) -> int:

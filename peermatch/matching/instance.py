@@ -62,7 +62,7 @@ class Instance:
 
     def has_skills(self, reviewers: np.ndarray, skills: tuple[int, ...]) -> np.ndarray:
         """bool[len(reviewers), len(skills)]: which of ``skills`` each reviewer holds."""
-        return self.skills[np.ix_(reviewers, np.asarray(skills, dtype=np.int64))]
+        return np.asarray(self.skills[np.ix_(reviewers, np.asarray(skills, dtype=np.int64))])
 
 
 def build(problem: Problem) -> Instance:

@@ -97,7 +97,9 @@ def _at(path: str, key: str | int) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
 
 
-def _object(value: object, path: str, required: Iterable[str], optional: Iterable[str]) -> dict:
+def _object(
+    value: object, path: str, required: Iterable[str], optional: Iterable[str]
+) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProblemError(path, f"must be an object, not {_kind(value)}")
     required, known = list(required), [*required, *optional]
@@ -147,7 +149,7 @@ def _boolean(value: object, path: str) -> bool:
     return value
 
 
-def _list(value: object, path: str) -> list:
+def _list(value: object, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise ProblemError(path, f"must be a list, not {_kind(value)}")
     return value
@@ -168,14 +170,14 @@ def _date(value: object, path: str) -> dt.date:
         raise ProblemError(path, f"not a valid date {text!r} (expected YYYY-MM-DD)") from None
 
 
-def _range(obj: Mapping, path: str) -> DateRange:
+def _range(obj: Mapping[str, Any], path: str) -> DateRange:
     start, end = _date(obj["from"], _at(path, "from")), _date(obj["to"], _at(path, "to"))
     if start > end:
         raise ProblemError(_at(path, "from"), f"{start} is after to {end}")
     return DateRange(start, end)
 
 
-def _each(data: Mapping, key: str, parse: Callable[[object, str], Any]) -> list[Any]:
+def _each(data: Mapping[str, Any], key: str, parse: Callable[[object, str], Any]) -> list[Any]:
     return [parse(item, _at(key, i)) for i, item in enumerate(_list(data.get(key, []), key))]
 
 
@@ -310,7 +312,9 @@ def _request(value: object, path: str) -> Request:
     )
 
 
-def _check_conflicts(data: Mapping, partnerships: Mapping, requests: Mapping) -> None:
+def _check_conflicts(
+    data: Mapping[str, Any], partnerships: Mapping[str, int], requests: Mapping[str, int]
+) -> None:
     for i, raw in enumerate(data.get("reviewers", [])):
         for j, name in enumerate(raw.get("conflicts", [])):
             if name not in partnerships and name not in requests:
@@ -319,7 +323,9 @@ def _check_conflicts(data: Mapping, partnerships: Mapping, requests: Mapping) ->
                 )
 
 
-def _pairs(data: Mapping, key: str, requests: Mapping, reviewers: Mapping) -> list[Pair]:
+def _pairs(
+    data: Mapping[str, Any], key: str, requests: Mapping[str, int], reviewers: Mapping[str, int]
+) -> list[Pair]:
     pairs: list[Pair] = []
     seen: dict[Pair, int] = {}
     for i, item in enumerate(_list(data.get(key, []), key)):

@@ -49,7 +49,8 @@ def lp_bound(inst: Instance, seats: Seats, weight: int) -> int | None:
     objective.SetMaximization()
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return math.floor(objective.Value() + ROUNDING_MARGIN)
+    value: float = objective.Value()
+    return math.floor(value + ROUNDING_MARGIN)
 
 
 def _team_rows(solver: pywraplp.Solver, inst: Instance, seats: Seats, q: int):  # type: ignore[no-untyped-def]

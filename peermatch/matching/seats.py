@@ -98,7 +98,7 @@ class Rule:
     def fits(self, inst: Instance, pool: np.ndarray) -> np.ndarray:
         """bool per reviewer of ``pool``: holds every needed skill and no forbidden one."""
         fits = inst.skills[pool][:, sorted(self.needs)].all(axis=1)
-        return fits & ~inst.skills[pool][:, sorted(self.forbids)].any(axis=1)
+        return np.asarray(fits & ~inst.skills[pool][:, sorted(self.forbids)].any(axis=1))
 
 
 @dataclass(frozen=True)
