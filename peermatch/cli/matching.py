@@ -125,6 +125,18 @@ def _solve_one(
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--locked", type=click.IntRange(min=0), default=0, help="Locked pairs to add.")
 @click.option("--excluded", type=click.IntRange(min=0), default=0, help="Excluded pairs to add.")
+@click.option(
+    "--experience",
+    is_flag=True,
+    help="Give reviewers completed reviews and last review dates; most requests for 2+ peers "
+    "need an experienced reviewer.",
+)
+@click.option(
+    "--scarce-skill",
+    is_flag=True,
+    help="One specialist skill held by under a tenth of reviewers and asked for by about a "
+    "third of requests (hard instances).",
+)
 @click.option("--out", "out", metavar="FILE", help="Write here instead of stdout.")
 def generate(
     partnerships: int,
@@ -133,6 +145,8 @@ def generate(
     seed: int,
     locked: int,
     excluded: int,
+    experience: bool,
+    scarce_skill: bool,
     out: str | None,
 ) -> None:
     """Write a synthetic peermatch.problem/1 instance (deterministic for given arguments)."""
@@ -141,7 +155,14 @@ def generate(
     check_writable(out)
 
     problem = make_problem(
-        partnerships, reviewers, requests, seed, locked=locked, excluded=excluded
+        partnerships,
+        reviewers,
+        requests,
+        seed,
+        locked=locked,
+        excluded=excluded,
+        experience=experience,
+        scarce_skill=scarce_skill,
     )
     write_output(out, dump_problem(problem))
 
@@ -166,7 +187,8 @@ def check(problem_file: str, solution_file: str) -> None:
         click.echo(f"{solution_file}: {violation}", err=True)
     if violations:
         raise Failure(f"{solution_file}: {len(violations)} violation(s) of the contract")
+    practice = "" if solution.practice is None else f", practice {solution.practice}"
     click.echo(
         f"{solution_file}: valid ({solution.status}, filled {solution.filled}, "
-        f"imbalance {solution.imbalance})"
+        f"imbalance {solution.imbalance}{practice})"
     )

@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from peermatch.matching.flow import Relaxation, relax
+from peermatch.matching.heuristics import mend
 from peermatch.matching.instance import Instance
-from peermatch.matching.seats import Seats, balance_of
+from peermatch.matching.objective import Score, balance_of
+from peermatch.matching.seats import Restrictions, Rule, Seats
 
-Score = tuple[int, int]  # (filled, -imbalance): larger is better, compared lexicographically
-# (request, agency) -> (skills its member of that agency must hold, so the seat must be filled;
-# skills that member must not hold).
-Rule = tuple[frozenset[int], frozenset[int]]
-Restrictions = tuple[tuple[tuple[int, int], Rule], ...]
+__all__ = ["BranchAndBound", "Frontier", "Outcome", "Search", "breaking_skills"]
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The most promising open node when the budget ran out: its flow less the teams that
+    break the skill rule (mended where possible), and those requests (where to look next)."""
+
+    pairs: list[tuple[int, int]]
+    requests: list[int]
 
 
 @dataclass
@@ -36,9 +43,7 @@ class Outcome:
     best: Score | None
     bound: Score | None  # proven: no solution scores more; None when no solution exists
     nodes: int
-    # The most promising open node when the budget ran out: its flow less the teams that break
-    # the skill rule, and those requests (a good place to look for better solutions).
-    frontier: tuple[list[tuple[int, int]], list[int]] | None = None
+    frontier: Frontier | None = None
 
 
 @dataclass
@@ -57,9 +62,9 @@ class BranchAndBound:
     """A search that can be resumed with a larger budget or a newly known bound."""
 
     def __init__(self, inst: Instance, seats: Seats) -> None:
-        self.search = _Search(inst, seats)
+        self.search = Search(inst, seats)
         self.inst = inst
-        root = self.search.evaluate((), frozenset())
+        root = self.search.evaluate(Restrictions(), frozenset())
         self.infeasible = root is None
         if root is not None:
             self.search.push(root)
@@ -87,15 +92,17 @@ class BranchAndBound:
         if search.open:  # stopped by the budget: the best open node bounds what is left
             top = search.open[0][3]
             bound = top.score if bound is None else max(bound, top.score)
-            breaking = _breaking(self.inst, top.seats, top.relaxation)
+            breaking = breaking_skills(self.inst, top.seats, top.relaxation)
             kept = mend(self.inst, self.search.seats, top.relaxation.pairs, breaking)
             if kept is None:
                 kept = [(q, r) for q, r in top.relaxation.pairs if q not in breaking]
-            frontier = (kept, sorted(breaking))
+            frontier = Frontier(kept, sorted(breaking))
         return Outcome(search.pairs, search.best, bound, search.nodes, frontier)
 
 
-class _Search:
+class Search:
+    """The tree's state: open nodes (best bound first), nodes seen, the best solution met."""
+
     def __init__(self, inst: Instance, seats: Seats) -> None:
         self.inst, self.seats = inst, seats
         self.open: list[tuple[int, int, int, _Node]] = []
@@ -120,16 +127,15 @@ class _Search:
         """The node's relaxation (None when the node holds no solution); records the solution
         the node yields."""
         self.nodes += 1
-        seats = _restricted(self.inst, self.seats, restrictions, closed)
-        forced = frozenset(seat for seat, (needs, _) in restrictions if needs)
-        relaxation = relax(self.inst, seats, forced=forced, boosts=boosts)
+        seats = restrictions.restrict(self.inst, self.seats, closed)
+        relaxation = relax(self.inst, seats, forced=restrictions.forced(), boosts=boosts)
         if relaxation is None:
             return None
         node = _Node(restrictions, closed, seats, relaxation)
-        self._record(relaxation, _breaking(self.inst, seats, relaxation))
+        self.record(relaxation, breaking_skills(self.inst, seats, relaxation))
         return node
 
-    def _record(self, relaxation: Relaxation, breaking: dict[int, int]) -> None:
+    def record(self, relaxation: Relaxation, breaking: dict[int, int]) -> None:
         kept = mend(self.inst, self.seats, relaxation.pairs, breaking)
         if kept is None:
             return
@@ -139,7 +145,7 @@ class _Search:
             self.best, self.pairs = score, kept
 
     def expand(self, node: _Node) -> None:
-        breaking = _breaking(self.inst, node.seats, node.relaxation)
+        breaking = breaking_skills(self.inst, node.seats, node.relaxation)
         if not breaking:
             return  # a solution: already recorded when evaluated
         q, skill = self._most_constrained(node, breaking)
@@ -157,18 +163,16 @@ class _Search:
     ) -> list[tuple[Restrictions, frozenset[int]]]:
         pool = node.seats.candidates[q]
         holders = pool[self.inst.skills[pool, skill]] if pool.size else pool
-        rules = dict(node.restrictions)
-        none: Rule = (frozenset(), frozenset())
+        rules = node.restrictions.as_dict()
         children = []
         # Disjoint children: the i-th agency's member holds the skill, and the members of the
         # agencies before it (if any) do not. Together they cover every team holding it once.
         for agency in np.unique(self.inst.reviewer_agency[holders]).tolist():
             seat = (q, int(agency))
-            needs, forbids = rules.get(seat, none)
-            child = {**rules, seat: (needs | {skill}, forbids)}
-            children.append((tuple(sorted(child.items())), node.closed))
-            rules[seat] = (needs, forbids | {skill})
-        forced_here = any(s[0] == q and needs for s, (needs, _) in node.restrictions)
+            rule = rules.get(seat, Rule())
+            children.append((Restrictions.of({**rules, seat: rule.needing(skill)}), node.closed))
+            rules[seat] = rule.forbidding(skill)
+        forced_here = any(seat[0] == q for seat in node.restrictions.forced())
         if not self.seats.locked_team[q] and not forced_here:
             children.append((node.restrictions, node.closed | {q}))
         return children
@@ -183,21 +187,7 @@ class _Search:
         return q, breaking[q]
 
 
-def _restricted(
-    inst: Instance, seats: Seats, restrictions: Restrictions, closed: frozenset[int]
-) -> Seats:
-    candidates = list(seats.candidates)
-    for q in closed:
-        candidates[q] = candidates[q][:0]
-    for (q, agency), (needs, forbids) in restrictions:
-        pool = candidates[q]
-        fits = inst.skills[pool][:, sorted(needs)].all(axis=1)
-        fits &= ~inst.skills[pool][:, sorted(forbids)].any(axis=1)
-        candidates[q] = pool[(inst.reviewer_agency[pool] != agency) | fits]
-    return replace(seats, candidates=candidates)
-
-
-def _breaking(inst: Instance, seats: Seats, relaxation: Relaxation) -> dict[int, int]:
+def breaking_skills(inst: Instance, seats: Seats, relaxation: Relaxation) -> dict[int, int]:
     """Requests whose team (locked and free members) lacks a required skill, with the first
     skill it lacks."""
     free: dict[int, list[int]] = {}
@@ -214,129 +204,3 @@ def _breaking(inst: Instance, seats: Seats, relaxation: Relaxation) -> dict[int,
         if lacking:
             breaking[q] = lacking[0]
     return breaking
-
-
-def dive(
-    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
-) -> tuple[list[tuple[int, int]] | None, Score | None]:
-    """For problems too large to branch: one descent of the tree without backtracking. Each
-    step forces, for every team still lacking a skill, its seat of the agency with the most
-    candidate holders to a holder, and solves the flow again (exact for the restricted
-    problem). Returns the best solution met (free pairs and score)."""
-    search = _Search(inst, seats)
-    search._record(first, _breaking(inst, seats, first))
-    rules: dict[tuple[int, int], Rule] = {}
-    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
-    relaxation, current = first, seats
-    while time.perf_counter() + step_seconds < deadline:
-        breaking = _breaking(inst, current, relaxation)
-        if not breaking:
-            break
-        for q, skill in breaking.items():
-            seat = _roomiest_seat(inst, seats, rules, q, skill)
-            if seat is not None:
-                needs, forbids = rules.get(seat, (frozenset(), frozenset()))
-                rules[seat] = (needs | {skill}, forbids)
-            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
-            lacking[seats.missing[q].index(skill)] *= 2
-        node = search.evaluate(tuple(sorted(rules.items())), frozenset(), boosts)
-        if node is None:
-            break  # the forced seats cannot all be filled: keep the best met so far
-        relaxation, current = node.relaxation, node.seats
-    return search.pairs, search.best
-
-
-def _roomiest_seat(
-    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
-) -> tuple[int, int] | None:
-    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
-    already needs (and nothing it forbids); None when no agency has one."""
-    pool = seats.candidates[q]
-    best: tuple[int, int] | None = None
-    most = 0
-    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
-        needs, forbids = rules.get((q, agency), (frozenset(), frozenset()))
-        members = pool[inst.reviewer_agency[pool] == agency]
-        fits = inst.skills[members][:, sorted(needs | {skill})].all(axis=1)
-        fits &= ~inst.skills[members][:, sorted(forbids)].any(axis=1)
-        if int(fits.sum()) > most:
-            best, most = (q, int(agency)), int(fits.sum())
-    return best
-
-
-def mend(
-    inst: Instance, seats: Seats, pairs: list[tuple[int, int]], breaking: dict[int, int]
-) -> list[tuple[int, int]] | None:
-    """A valid solution from relaxed ``pairs``: each team lacking a skill takes in (or swaps a
-    member of the same agency for) a candidate holding it with capacity to spare, choosing the
-    move that changes the imbalance least; teams that cannot be mended lose their free members.
-    None when a locked team cannot be mended."""
-    teams: dict[int, list[int]] = {}
-    for q, r in pairs:
-        teams.setdefault(q, []).append(r)
-    load = np.zeros(inst.n_reviewers, dtype=np.int64)
-    for _, r in pairs:
-        load[r] += 1
-    balance = balance_of(inst, inst.locked + pairs)
-    for q in sorted(breaking):
-        if not _mend_team(inst, seats, q, teams.setdefault(q, []), load, balance):
-            if seats.locked_team[q]:
-                return None
-            for r in teams.pop(q):
-                load[r] -= 1
-                _shift(inst, balance, q, r, -1)
-    return [(q, r) for q in sorted(teams) for r in teams[q]]
-
-
-def _mend_team(
-    inst: Instance, seats: Seats, q: int, team: list[int], load: np.ndarray, balance: np.ndarray
-) -> bool:
-    for skill in seats.missing[q]:
-        members = seats.locked_team[q] + team
-        if members and inst.skills[members, skill].any():
-            continue
-        pool = seats.candidates[q]
-        pool = pool[inst.skills[pool, skill] & (load[pool] < seats.spare[pool])]
-        best: tuple[int, int, int | None] | None = None  # (imbalance change, holder, replaced)
-        for h in pool.tolist():
-            agency = inst.reviewer_agency[h]
-            same = [m for m in team if inst.reviewer_agency[m] == agency]
-            if any(inst.reviewer_agency[m] == agency for m in seats.locked_team[q]):
-                continue
-            if not same and len(members) >= inst.peers[q]:
-                continue  # no free seat and nobody of that agency to swap out
-            out = same[0] if same else None
-            needed = list(seats.missing[q])
-            if out is not None and (inst.skills[out, needed] & ~inst.skills[h, needed]).any():
-                continue  # the member swapped out brings a skill the holder lacks
-            change = _change(inst, balance, q, h, out)
-            if best is None or change < best[0]:
-                best = (change, h, out)
-        if best is None:
-            return False
-        _, h, out = best
-        if out is not None:
-            team.remove(out)
-            load[out] -= 1
-            _shift(inst, balance, q, out, -1)
-        team.append(h)
-        load[h] += 1
-        _shift(inst, balance, q, h, 1)
-    members = seats.locked_team[q] + team
-    return bool(members) and bool(inst.skills[members][:, list(seats.missing[q])].any(axis=0).all())
-
-
-def _shift(inst: Instance, balance: np.ndarray, q: int, r: int, sign: int) -> None:
-    lender, receiver = int(inst.reviewer_partnership[r]), int(inst.request_partnership[q])
-    if lender != receiver:
-        balance[lender] += sign
-        balance[receiver] -= sign
-
-
-def _change(inst: Instance, balance: np.ndarray, q: int, h: int, out: int | None) -> int:
-    """How much Σ|balance| changes if ``h`` joins request ``q`` (replacing ``out``)."""
-    trial = balance.copy()
-    if out is not None:
-        _shift(inst, trial, q, out, -1)
-    _shift(inst, trial, q, h, 1)
-    return int(np.abs(trial).sum() - np.abs(balance).sum())

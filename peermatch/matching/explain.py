@@ -5,6 +5,8 @@ Semantics (docs/solver.md): for a request with free seats,
 - ``ineligible``: every reviewer not eligible, counted under the first rule they fail, so
   team size + eligible + Σ ineligible = number of reviewers;
 - ``missing_skills``: required skills that no eligible reviewer (team included) holds;
+- ``missing_experience``: the request needs an experienced reviewer and no eligible reviewer
+  (team included) is one (the experience rule is a required skill held by the experienced);
 - ``taken_elsewhere``: eligible reviewers not on the team whose whole capacity is used by other
   requests in this solution.
 ``alternates`` (every request): eligible reviewers not on the team, best first, at most 10.
@@ -50,6 +52,7 @@ def _outcome(
             },
             missing_skills=_missing_skills(inst, q),
             taken_elsewhere=int(full[others].sum()),
+            missing_experience=_missing_experience(inst, q),
         )
     ranked = _rank_alternates(inst, q, team, others, full, balance)
     return RequestOutcome(
@@ -71,6 +74,12 @@ def _missing_skills(inst: Instance, q: int) -> tuple[str, ...]:
     return tuple(name for k, name in enumerate(names) if not held[k])
 
 
+def _missing_experience(inst: Instance, q: int) -> bool:
+    if inst.experience is None or not inst.problem.requests[q].needs_experienced:
+        return False
+    return not bool(inst.skills[inst.eligible[q], inst.experience].any())
+
+
 def _rank_alternates(
     inst: Instance,
     q: int,
@@ -80,7 +89,8 @@ def _rank_alternates(
     balance: np.ndarray,
 ) -> list[int]:
     """Best first: has spare capacity; keeps the team multi-agency (agency not on the team);
-    holds more of the required skills; lowers the imbalance most if placed; input order."""
+    holds more of the required skills (experience counting as one); lowers the imbalance most
+    if placed; input order."""
     if not others.size:
         return []
     on_team = np.isin(inst.reviewer_agency[others], inst.reviewer_agency[team])
@@ -96,4 +106,4 @@ def _rank_alternates(
     delta = np.abs(lent + 1) - np.abs(lent) + abs(balance[receiver] - 1) - abs(balance[receiver])
     delta = np.where(lender == receiver, 0, delta)
     order = np.lexsort((others, delta, -skills, on_team, full[others]))
-    return others[order[:MAX_ALTERNATES]].tolist()
+    return [int(r) for r in others[order[:MAX_ALTERNATES]]]

@@ -45,6 +45,16 @@ class Relaxation:
     imbalance: int
 
 
+@dataclass(frozen=True)
+class Steered:
+    """What ``relax_towards_skills`` returns: the last relaxation, the passes made, and when the
+    first pass ended (its pairs, less the teams breaking the skill rule, are a solution)."""
+
+    relaxation: Relaxation
+    passes: int
+    first_pass_seconds: float
+
+
 def skill_scores(
     inst: Instance, seats: Seats, q: int, pool: np.ndarray, boost: np.ndarray | None = None
 ) -> np.ndarray:
@@ -58,7 +68,7 @@ def skill_scores(
     weight = np.minimum(np.ceil(pool.size / holders), MAX_SKILL_WEIGHT).astype(np.int64)
     if boost is not None:
         weight = weight * boost
-    return (held * weight).sum(axis=1).astype(np.int64)
+    return np.asarray((held * weight).sum(axis=1), dtype=np.int64)
 
 
 def relax(
@@ -68,13 +78,16 @@ def relax(
     reward_fill: bool = True,
     boosts: dict[int, np.ndarray] | None = None,
     forced: frozenset[tuple[int, int]] = frozenset(),
+    practice: bool = False,
 ) -> Relaxation | None:
     """Solve the relaxation; with reward_fill=False it minimises imbalance alone (a lower bound
     on the imbalance of any solution, whatever its fill). ``boosts`` reweights, per request,
     the tie-break reward of each missing skill (see ``skill_scores``). ``forced`` holds
     (request, agency) seats that must be filled (a lower bound of 1 on the team arc, written
-    as a demand at its tail and a supply at its head); None when they cannot all be."""
-    net = _Network(inst, seats, reward_fill, boosts or {})
+    as a demand at its tail and a supply at its head); None when they cannot all be. With
+    ``practice`` the lowest tier is the practice objective (each pair earns its reviewer's gap)
+    instead of the skill steering: then the relaxation is exact for fill, imbalance, practice."""
+    net = _Network(inst, seats, reward_fill, boosts or {}, practice)
     caps = np.concatenate(net.caps)
     supplies = np.zeros(net.next_node, dtype=np.int64)
     for seat in forced:
@@ -118,7 +131,7 @@ def solved(relaxation: Relaxation | None) -> Relaxation:
 
 def relax_towards_skills(
     inst: Instance, seats: Seats, started: float, time_limit: float, passes: int = SKILL_PASSES
-) -> tuple[Relaxation, int, float]:
+) -> Steered:
     """Solve the relaxation, then re-solve it with the lowest-tier reward of each skill a team
     still lacks doubled. Fill and imbalance stay optimal on every pass (the reward ranks below
     both), so this only moves within the optimal face towards teams that meet the skill rule.
@@ -141,7 +154,7 @@ def relax_towards_skills(
         except RuntimeError:  # weights grew beyond the flow solver's cost range: keep the last
             break
         made += 1
-    return relaxation, made, one_pass
+    return Steered(relaxation, made, one_pass)
 
 
 def uncovered_skills(
@@ -165,7 +178,12 @@ class _Network:
     """Arc arrays of the circulation; pair arcs first so their flows are read by index."""
 
     def __init__(
-        self, inst: Instance, seats: Seats, reward_fill: bool, boosts: dict[int, np.ndarray]
+        self,
+        inst: Instance,
+        seats: Seats,
+        reward_fill: bool,
+        boosts: dict[int, np.ndarray],
+        practice: bool = False,
     ) -> None:
         n_p, n_r, n_q = inst.n_partnerships, inst.n_reviewers, inst.n_requests
         self.tails: list[np.ndarray] = []
@@ -179,9 +197,12 @@ class _Network:
         self.reviewer0 = self.hub + 1
         self.request0 = self.reviewer0 + n_r
         self.next_node = self.request0 + n_q
-        scores = [
-            skill_scores(inst, seats, q, seats.candidates[q], boosts.get(q)) for q in range(n_q)
-        ]
+        if practice:
+            scores = [inst.gap[pool] for pool in seats.candidates]
+        else:
+            scores = [
+                skill_scores(inst, seats, q, seats.candidates[q], boosts.get(q)) for q in range(n_q)
+            ]
         top_score = max((int(s.max()) for s in scores if s.size), default=0)
         seats_total = int(seats.free.sum())
         self.w_imbalance = top_score * seats_total + 1

@@ -9,6 +9,15 @@ The structure imitates a real regional pool so that benchmarks mean something:
 - requests mostly want two or three peers, some are high profile (no internal reviewers), they
   name the agencies involved in the case and sometimes a specialist skill, over windows in 2027.
 
+Two options reshape the pool, each from its own random stream so that without them a seed gives
+exactly the problem it always gave:
+
+- ``experience``: reviewers get completed reviews and a last review date (many have gone long
+  without one), requests for two or more peers mostly need an experienced reviewer;
+- ``scarce_skill``: one specialist skill (``SCARCE_SKILL``) is held by under a tenth of reviewers
+  and asked for by about a third of requests: the hard instances of the benchmark, where teams
+  compete for the few holders.
+
 Pure and deterministic: the same arguments give the same problem on every machine (one
 ``random.Random`` seeded from the arguments, no set iteration order leaks into the output).
 Defaults live in code, not in data files, so the matching package reads no files.
@@ -19,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 from peermatch.matching.eligibility import ineligibility
 from peermatch.matching.problem import (
@@ -70,6 +80,17 @@ PEERS_WEIGHTS = ((1, 0.10), (2, 0.45), (3, 0.35), (4, 0.10))
 GAPS_WEIGHTS = ((0, 0.45), (1, 0.38), (2, 0.17))
 AGENCIES_INVOLVED_WEIGHTS = ((1, 0.35), (2, 0.40), (3, 0.25))
 REQUIRED_SKILLS_COUNT_WEIGHTS = ((0, 0.30), (1, 0.50), (2, 0.20))
+# Experience: completed reviews (weights for 0..6; 2 or more makes a reviewer experienced with
+# the default threshold), the last review up to three years before 2027, and the share of
+# requests for two or more peers that need an experienced reviewer.
+REVIEWS_COMPLETED_WEIGHTS = ((0, 0.30), (1, 0.20), (2, 0.15), (3, 0.12), (4, 0.10), (5, 0.08),
+                             (6, 0.05))  # fmt: skip
+LAST_REVIEW_DAYS_BEFORE = (15, 3 * 365)
+NEEDS_EXPERIENCED_SHARE = 0.9
+# Scarce skill: held by SCARCE_HELD of reviewers, asked for by SCARCE_ASKED of requests.
+SCARCE_SKILL = "lead-reviewer"
+SCARCE_HELD = 0.07
+SCARCE_ASKED = 0.33
 HIGH_PROFILE_SHARE = 0.15
 CONFLICT_SHARE = 0.06  # reviewers who declared a conflict with a partnership or a case
 YEAR = 2027
@@ -83,9 +104,12 @@ def generate(
     *,
     locked: int = 0,
     excluded: int = 0,
+    experience: bool = False,
+    scarce_skill: bool = False,
 ) -> Problem:
     """A synthetic problem; ``locked``/``excluded`` ask for up to that many valid pairs of each
-    (as after accepted invitations and declines), chosen among eligible pairs."""
+    (as after accepted invitations and declines), chosen among eligible pairs. ``experience``
+    and ``scarce_skill``: see the module text."""
     if partnerships < 1 and (reviewers or requests):
         raise ValueError("need at least one partnership for reviewers or requests")
     rng = random.Random(f"peermatch.generate/{partnerships}/{reviewers}/{requests}/{seed}")
@@ -95,14 +119,54 @@ def generate(
     reqs = _requests(rng, requests, part_ids, sizes)
     revs = _reviewers(rng, reviewers, part_ids, sizes, [q.id for q in reqs])
     problem = Problem(partnerships=tuple(parts), reviewers=tuple(revs), requests=tuple(reqs))
+    name = f"{partnerships}/{reviewers}/{requests}/{seed}"
+    if scarce_skill:
+        problem = _scarce(random.Random(f"peermatch.generate.scarce/{name}"), problem)
+    if experience:
+        problem = _experience(random.Random(f"peermatch.generate.experience/{name}"), problem)
     if locked or excluded:
         problem = _with_decisions(rng, problem, locked, excluded)
     return problem
 
 
+def _scarce(rng: random.Random, problem: Problem) -> Problem:
+    reviewers = tuple(
+        replace(r, skills=(r.skills - {SCARCE_SKILL}) | _maybe(rng, SCARCE_HELD))
+        for r in problem.reviewers
+    )
+    requests = tuple(
+        replace(
+            q,
+            required_skills=tuple(s for s in q.required_skills if s != SCARCE_SKILL)
+            + tuple(_maybe(rng, SCARCE_ASKED)),
+        )
+        for q in problem.requests
+    )
+    return replace(problem, reviewers=reviewers, requests=requests)
+
+
+def _maybe(rng: random.Random, share: float) -> frozenset[str]:
+    return frozenset({SCARCE_SKILL}) if rng.random() < share else frozenset()
+
+
+def _experience(rng: random.Random, problem: Problem) -> Problem:
+    reviewers = []
+    for r in problem.reviewers:
+        done = _pick(rng, REVIEWS_COMPLETED_WEIGHTS)
+        last = None
+        if done:
+            last = dt.date(YEAR, 1, 1) - dt.timedelta(days=rng.randint(*LAST_REVIEW_DAYS_BEFORE))
+        reviewers.append(replace(r, reviews_completed=done, last_review_on=last))
+    requests = tuple(
+        replace(q, needs_experienced=q.peers >= 2 and rng.random() < NEEDS_EXPERIENCED_SHARE)
+        for q in problem.requests
+    )
+    return replace(problem, reviewers=tuple(reviewers), requests=requests)
+
+
 def _pick(rng: random.Random, weighted: Sequence[tuple[int, float]]) -> int:
     values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights)[0]
+    return int(rng.choices(values, weights)[0])
 
 
 def _width(n: int) -> int:

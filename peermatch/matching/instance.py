@@ -13,9 +13,16 @@ import numpy as np
 
 from peermatch.matching.problem import INELIGIBLE_REASONS, Problem
 
-# Reason codes in a per-request array: 0 = eligible, k = INELIGIBLE_REASONS[k - 1].
+# Reason codes in a per-request array: 0 = eligible, k = INELIGIBLE_REASONS[k - 1], derived from
+# the one list of the contract's rule names so the two can never drift apart.
 ELIGIBLE = 0
-NO_CAPACITY, HIGH_PROFILE_INTERNAL, INVOLVED_AGENCY, CONFLICT, UNAVAILABLE, EXCLUDED = range(1, 7)
+CODE = {name: k + 1 for k, name in enumerate(INELIGIBLE_REASONS)}
+NO_CAPACITY = CODE["no_capacity"]
+HIGH_PROFILE_INTERNAL = CODE["high_profile_internal"]
+INVOLVED_AGENCY = CODE["involved_agency"]
+CONFLICT = CODE["conflict"]
+UNAVAILABLE = CODE["unavailable"]
+EXCLUDED = CODE["excluded"]
 
 
 @dataclass
@@ -27,15 +34,19 @@ class Instance:
     reviewer_partnership: np.ndarray  # int32[R]
     reviewer_agency: np.ndarray  # int32[R]
     capacity: np.ndarray  # int64[R]
-    skills: np.ndarray  # bool[R, S]
+    skills: np.ndarray  # bool[R, S]; the last column is "experienced" when a request needs it
     request_partnership: np.ndarray  # int32[Q]
     peers: np.ndarray  # int64[Q]
-    required: list[tuple[int, ...]]  # skill numbers per request
+    required: list[tuple[int, ...]]  # skill numbers per request (experience last, if needed)
     history: np.ndarray  # int64[P]: lent - received before this run
     eligible: list[np.ndarray]  # per request: eligible reviewer numbers, ascending
     reason_counts: np.ndarray  # int64[Q, 7]: reviewers per reason code
     locked: list[tuple[int, int]]  # (request, reviewer)
     excluded_pairs: set[tuple[int, int]]
+    gap: np.ndarray  # int64[R]: days since the last review, capped (the practice objective)
+    # The column of ``skills`` that stands for "experienced" (the team rule of needs_experienced
+    # is a required skill held by experienced reviewers), None when no request needs it.
+    experience: int | None = None
 
     @property
     def n_reviewers(self) -> int:
@@ -51,7 +62,7 @@ class Instance:
 
     def has_skills(self, reviewers: np.ndarray, skills: tuple[int, ...]) -> np.ndarray:
         """bool[len(reviewers), len(skills)]: which of ``skills`` each reviewer holds."""
-        return self.skills[np.ix_(reviewers, np.asarray(skills, dtype=np.int64))]
+        return np.asarray(self.skills[np.ix_(reviewers, np.asarray(skills, dtype=np.int64))])
 
 
 def build(problem: Problem) -> Instance:
@@ -64,11 +75,16 @@ def build(problem: Problem) -> Instance:
         + [s for q in problem.requests for s in q.required_skills]
     )
     n_r, n_q = len(problem.reviewers), len(problem.requests)
+    experience = len(skill_no) if any(q.needs_experienced for q in problem.requests) else None
+    as_of = problem.practice_date()
+    n_s = len(skill_no) + (experience is not None)
 
-    skills = np.zeros((n_r, max(1, len(skill_no))), dtype=bool)
+    skills = np.zeros((n_r, max(1, n_s)), dtype=bool)
     for i, r in enumerate(problem.reviewers):
         for s in r.skills:
             skills[i, skill_no[s]] = True
+        if experience is not None:
+            skills[i, experience] = problem.experienced(r)
     excluded_pairs = {(request_no[e.request], reviewer_no[e.reviewer]) for e in problem.excluded}
     inst = Instance(
         problem=problem,
@@ -83,13 +99,17 @@ def build(problem: Problem) -> Instance:
         ),
         peers=np.array([q.peers for q in problem.requests], dtype=np.int64),
         required=[
-            tuple(dict.fromkeys(skill_no[s] for s in q.required_skills)) for q in problem.requests
+            tuple(dict.fromkeys(skill_no[s] for s in q.required_skills))
+            + ((experience,) if experience is not None and q.needs_experienced else ())
+            for q in problem.requests
         ],
         history=np.array([p.lent - p.received for p in problem.partnerships], dtype=np.int64),
         eligible=[],
         reason_counts=np.zeros((n_q, len(INELIGIBLE_REASONS) + 1), dtype=np.int64),
         locked=[(request_no[p.request], reviewer_no[p.reviewer]) for p in problem.locked],
         excluded_pairs=excluded_pairs,
+        gap=np.array([problem.gap(r, as_of) for r in problem.reviewers], dtype=np.int64),
+        experience=experience,
     )
     _check_eligibility(inst, problem, request_no, partnership_no, agency_no)
     return inst

@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from peermatch.matching.eligibility import ineligibility
+from peermatch.matching.eligibility import locked_breach
 from peermatch.matching.problem import (
+    DEFAULT_EXPERIENCE_THRESHOLD,
     PROBLEM_FORMAT,
     SOLUTION_FORMAT,
     DateRange,
@@ -96,7 +97,9 @@ def _at(path: str, key: str | int) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
 
 
-def _object(value: object, path: str, required: Iterable[str], optional: Iterable[str]) -> dict:
+def _object(
+    value: object, path: str, required: Iterable[str], optional: Iterable[str]
+) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProblemError(path, f"must be an object, not {_kind(value)}")
     required, known = list(required), [*required, *optional]
@@ -146,7 +149,7 @@ def _boolean(value: object, path: str) -> bool:
     return value
 
 
-def _list(value: object, path: str) -> list:
+def _list(value: object, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise ProblemError(path, f"must be a list, not {_kind(value)}")
     return value
@@ -167,14 +170,14 @@ def _date(value: object, path: str) -> dt.date:
         raise ProblemError(path, f"not a valid date {text!r} (expected YYYY-MM-DD)") from None
 
 
-def _range(obj: Mapping, path: str) -> DateRange:
+def _range(obj: Mapping[str, Any], path: str) -> DateRange:
     start, end = _date(obj["from"], _at(path, "from")), _date(obj["to"], _at(path, "to"))
     if start > end:
         raise ProblemError(_at(path, "from"), f"{start} is after to {end}")
     return DateRange(start, end)
 
 
-def _each(data: Mapping, key: str, parse: Callable[[object, str], Any]) -> list[Any]:
+def _each(data: Mapping[str, Any], key: str, parse: Callable[[object, str], Any]) -> list[Any]:
     return [parse(item, _at(key, i)) for i, item in enumerate(_list(data.get(key, []), key))]
 
 
@@ -191,7 +194,16 @@ def _unique_ids(items: list[Any], kind: str) -> dict[str, int]:
 
 # --- the problem -------------------------------------------------------------------------
 
-_TOP = ("format", "partnerships", "reviewers", "requests", "locked", "excluded")
+_TOP = (
+    "format",
+    "partnerships",
+    "reviewers",
+    "requests",
+    "locked",
+    "excluded",
+    "experience_threshold",
+    "as_of",
+)
 
 
 def parse_problem(data: object) -> Problem:
@@ -226,6 +238,12 @@ def parse_problem(data: object) -> Problem:
         requests=tuple(requests),
         locked=tuple(locked),
         excluded=tuple(excluded),
+        experience_threshold=_integer(
+            data.get("experience_threshold", DEFAULT_EXPERIENCE_THRESHOLD),
+            "experience_threshold",
+            1,
+        ),
+        as_of=None if data.get("as_of") is None else _date(data["as_of"], "as_of"),
     )
     _check_locked(problem)
     return problem
@@ -241,9 +259,17 @@ def _partnership(value: object, path: str) -> Partnership:
 
 
 def _reviewer(value: object, path: str) -> Reviewer:
-    optional = ["skills", "capacity", "unavailable", "conflicts"]
+    optional = [
+        "skills",
+        "capacity",
+        "unavailable",
+        "conflicts",
+        "reviews_completed",
+        "last_review_on",
+    ]
     obj = _object(value, path, ["id", "partnership", "agency"], optional)
     gaps = _list(obj.get("unavailable", []), _at(path, "unavailable"))
+    last = obj.get("last_review_on")
     return Reviewer(
         id=_string(obj["id"], _at(path, "id")),
         partnership=_string(obj["partnership"], _at(path, "partnership")),
@@ -254,6 +280,10 @@ def _reviewer(value: object, path: str) -> Reviewer:
             _gap(gap, _at(_at(path, "unavailable"), i)) for i, gap in enumerate(gaps)
         ),
         conflicts=frozenset(_strings(obj.get("conflicts", []), _at(path, "conflicts"))),
+        reviews_completed=_integer(
+            obj.get("reviews_completed", 0), _at(path, "reviews_completed"), 0
+        ),
+        last_review_on=None if last is None else _date(last, _at(path, "last_review_on")),
     )
 
 
@@ -262,7 +292,7 @@ def _gap(value: object, path: str) -> DateRange:
 
 
 def _request(value: object, path: str) -> Request:
-    optional = ["high_profile", "required_skills", "agencies_involved"]
+    optional = ["high_profile", "required_skills", "agencies_involved", "needs_experienced"]
     obj = _object(value, path, ["id", "partnership", "peers", "from", "to"], optional)
     return Request(
         id=_string(obj["id"], _at(path, "id")),
@@ -276,10 +306,15 @@ def _request(value: object, path: str) -> Request:
         agencies_involved=frozenset(
             _strings(obj.get("agencies_involved", []), _at(path, "agencies_involved"))
         ),
+        needs_experienced=_boolean(
+            obj.get("needs_experienced", False), _at(path, "needs_experienced")
+        ),
     )
 
 
-def _check_conflicts(data: Mapping, partnerships: Mapping, requests: Mapping) -> None:
+def _check_conflicts(
+    data: Mapping[str, Any], partnerships: Mapping[str, int], requests: Mapping[str, int]
+) -> None:
     for i, raw in enumerate(data.get("reviewers", [])):
         for j, name in enumerate(raw.get("conflicts", [])):
             if name not in partnerships and name not in requests:
@@ -288,7 +323,9 @@ def _check_conflicts(data: Mapping, partnerships: Mapping, requests: Mapping) ->
                 )
 
 
-def _pairs(data: Mapping, key: str, requests: Mapping, reviewers: Mapping) -> list[Pair]:
+def _pairs(
+    data: Mapping[str, Any], key: str, requests: Mapping[str, int], reviewers: Mapping[str, int]
+) -> list[Pair]:
     pairs: list[Pair] = []
     seen: dict[Pair, int] = {}
     for i, item in enumerate(_list(data.get(key, []), key)):
@@ -310,43 +347,12 @@ def _pairs(data: Mapping, key: str, requests: Mapping, reviewers: Mapping) -> li
 
 
 def _check_locked(problem: Problem) -> None:
-    """A locked pair must be placeable: eligible, within the team rules and capacities. (Skill
-    coverage is left to the solver: a locked team that cannot be completed is ``infeasible``.)"""
-    reviewers = {r.id: r for r in problem.reviewers}
-    requests = {q.id: q for q in problem.requests}
-    excluded = {pair: i for i, pair in enumerate(problem.excluded)}
-    teams: dict[str, list[Reviewer]] = {}
-    load: dict[str, int] = {}
-    for i, pair in enumerate(problem.locked):
-        path, reviewer, request = f"locked[{i}]", reviewers[pair.reviewer], requests[pair.request]
-        where = f"reviewer {reviewer.id!r} on request {request.id!r}"
-        if pair in excluded:
-            raise ProblemError(path, f"{where} is also excluded (excluded[{excluded[pair]}])")
-        rule = ineligibility(reviewer, request, frozenset())
-        if rule is not None:
-            raise ProblemError(path, f"{where} breaks eligibility rule {rule}")
-        team = teams.setdefault(request.id, [])
-        for mate in team:
-            if mate.agency == reviewer.agency:
-                raise ProblemError(
-                    path,
-                    f"{where} shares agency {reviewer.agency!r} with locked reviewer "
-                    f"{mate.id!r} (a team has distinct agencies)",
-                )
-        team.append(reviewer)
-        if len(team) > request.peers:
-            raise ProblemError(
-                path,
-                f"request {request.id!r} has {len(team)} locked reviewers, peers is "
-                f"{request.peers}",
-            )
-        load[reviewer.id] = load.get(reviewer.id, 0) + 1
-        if load[reviewer.id] > reviewer.capacity:
-            raise ProblemError(
-                path,
-                f"reviewer {reviewer.id!r} is locked on {load[reviewer.id]} requests, "
-                f"capacity is {reviewer.capacity}",
-            )
+    """A locked pair must be placeable (``eligibility.locked_breach``, the one home of these
+    rules); skill coverage is left to the solver: a locked team that cannot be completed is
+    ``infeasible``."""
+    breach = locked_breach(problem)
+    if breach is not None:
+        raise ProblemError(f"locked[{breach.index}]", breach.message)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -354,8 +360,12 @@ def _check_locked(problem: Problem) -> None:
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:
     """The problem as ``peermatch.problem/1`` JSON data; defaults are left out for brevity."""
-    return {
-        "format": PROBLEM_FORMAT,
+    out: dict[str, Any] = {"format": PROBLEM_FORMAT}
+    if problem.experience_threshold != DEFAULT_EXPERIENCE_THRESHOLD:
+        out["experience_threshold"] = problem.experience_threshold
+    if problem.as_of is not None:
+        out["as_of"] = problem.as_of.isoformat()
+    return out | {
         "partnerships": [_partnership_json(p) for p in problem.partnerships],
         "reviewers": [_reviewer_json(r) for r in problem.reviewers],
         "requests": [_request_json(q) for q in problem.requests],
@@ -407,6 +417,10 @@ def _reviewer_json(r: Reviewer) -> dict[str, Any]:
         out["unavailable"] = [_range_json(gap) for gap in r.unavailable]
     if r.conflicts:
         out["conflicts"] = sorted(r.conflicts)
+    if r.reviews_completed:
+        out["reviews_completed"] = r.reviews_completed
+    if r.last_review_on is not None:
+        out["last_review_on"] = r.last_review_on.isoformat()
     return out
 
 
@@ -418,6 +432,8 @@ def _request_json(q: Request) -> dict[str, Any]:
         out["required_skills"] = list(q.required_skills)
     if q.agencies_involved:
         out["agencies_involved"] = sorted(q.agencies_involved)
+    if q.needs_experienced:
+        out["needs_experienced"] = True
     return out | _range_json(q.window)
 
 
@@ -441,8 +457,20 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
         "requests": [_outcome_json(outcome) for outcome in solution.requests],
         "seconds": round(solution.seconds, 3),
     }
+    if solution.practice is not None:  # the extension's figures sit by their kin
+        out = _insert_after(out, "imbalance", "practice", solution.practice)
+        out["bounds"]["practice"] = solution.bound_practice
     for key, value in solution.extra.items():  # optional extensions come last, never override
         out.setdefault(key, value)
+    return out
+
+
+def _insert_after(data: dict[str, Any], after: str, key: str, value: object) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        out[k] = v
+        if k == after:
+            out[key] = value
     return out
 
 
@@ -457,6 +485,8 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
             "missing_skills": list(u.missing_skills),
             "taken_elsewhere": u.taken_elsewhere,
         }
+        if u.missing_experience:  # only ever true (absent means false): earlier files unchanged
+            out["unfilled"]["missing_experience"] = True
     out["alternates"] = list(outcome.alternates)
     return out
 
@@ -482,9 +512,10 @@ def parse_solution(data: object) -> Solution:
     for key in required:
         if key not in data:
             raise ProblemError(key, "missing")
+    read = [*required, "practice"]  # practice: optional (solutions before the extension)
     if data["format"] != SOLUTION_FORMAT:
         raise ProblemError("format", f"unknown format {data['format']!r}")
-    bounds = _object(data["bounds"], "bounds", ["filled", "imbalance"], [])
+    bounds = _object(data["bounds"], "bounds", ["filled", "imbalance"], ["practice"])
     balance = data["balance"]
     if not isinstance(balance, dict):
         raise ProblemError("balance", f"must be an object, not {_kind(balance)}")
@@ -504,8 +535,14 @@ def parse_solution(data: object) -> Solution:
             for i, item in enumerate(_list(data["requests"], "requests"))
         ),
         seconds=float(seconds),
-        extra={k: v for k, v in data.items() if k not in required},
+        extra={k: v for k, v in data.items() if k not in read},
+        practice=_optional_integer(data.get("practice"), "practice"),
+        bound_practice=_optional_integer(bounds.get("practice"), "bounds.practice"),
     )
+
+
+def _optional_integer(value: object, path: str) -> int | None:
+    return None if value is None else _integer(value, path, 0)
 
 
 def _solution_pairs(value: object) -> list[Pair]:
@@ -525,7 +562,7 @@ def _outcome(value: object, path: str) -> RequestOutcome:
             obj["unfilled"],
             upath,
             ["eligible", "ineligible", "missing_skills", "taken_elsewhere"],
-            [],
+            ["missing_experience"],
         )
         ineligible = u["ineligible"]
         if not isinstance(ineligible, dict):
@@ -537,6 +574,9 @@ def _outcome(value: object, path: str) -> RequestOutcome:
             },
             missing_skills=tuple(_strings(u["missing_skills"], _at(upath, "missing_skills"))),
             taken_elsewhere=_integer(u["taken_elsewhere"], _at(upath, "taken_elsewhere"), 0),
+            missing_experience=_boolean(
+                u.get("missing_experience", False), _at(upath, "missing_experience")
+            ),
         )
     return RequestOutcome(
         id=_string(obj["id"], _at(path, "id")),

@@ -14,7 +14,8 @@ import math
 from ortools.linear_solver import pywraplp
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.seats import Seats, lending
+from peermatch.matching.objective import lending
+from peermatch.matching.seats import Seats
 
 # GLOP's tolerances are far below this; it only keeps rounding noise from cutting off the
 # integer optimum when the bound is rounded down.
@@ -44,11 +45,12 @@ def lp_bound(inst: Instance, seats: Seats, weight: int) -> int | None:
             if side:
                 shift.setdefault(side[0], []).append((1, x))
                 shift.setdefault(side[1], []).append((-1, x))
-    _imbalance(solver, objective, seats, shift)
+    _imbalance(solver, objective, seats, shift, weight * len(inst.locked))
     objective.SetMaximization()
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return math.floor(objective.Value() + ROUNDING_MARGIN)
+    value: float = objective.Value()
+    return math.floor(value + ROUNDING_MARGIN)
 
 
 def _team_rows(solver: pywraplp.Solver, inst: Instance, seats: Seats, q: int):  # type: ignore[no-untyped-def]
@@ -87,9 +89,11 @@ def _imbalance(
     objective: pywraplp.Objective,
     seats: Seats,
     shift: dict[int, list[tuple[int, pywraplp.Variable]]],
+    locked_value: int,
 ) -> None:
-    """|balance_p| as t_p ≥ ±balance_p, charged −1 each in the objective."""
-    constant = 0
+    """|balance_p| as t_p ≥ ±balance_p, charged −1 each in the objective; the offset adds what
+    the locked pairs are worth (W each; missing it once put the bound below the optimum)."""
+    constant = -locked_value
     for p, base in enumerate(seats.base.tolist()):
         if p not in shift:
             constant += abs(base)

@@ -18,6 +18,10 @@ INELIGIBLE_REASONS = (
     "excluded",
 )
 
+# Experience and practice (docs/matching.md): defaults and the cap on a reviewer's gap.
+DEFAULT_EXPERIENCE_THRESHOLD = 2
+PRACTICE_CAP_DAYS = 730
+
 
 @dataclass(frozen=True)
 class DateRange:
@@ -44,6 +48,8 @@ class Reviewer:
     capacity: int = 1
     unavailable: tuple[DateRange, ...] = ()
     conflicts: frozenset[str] = frozenset()  # request ids and partnership ids
+    reviews_completed: int = 0
+    last_review_on: dt.date | None = None  # None: never reviewed
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Request:
     high_profile: bool = False
     required_skills: tuple[str, ...] = ()
     agencies_involved: frozenset[str] = frozenset()
+    needs_experienced: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,26 @@ class Problem:
     requests: tuple[Request, ...]
     locked: tuple[Pair, ...] = ()
     excluded: tuple[Pair, ...] = ()
+    experience_threshold: int = DEFAULT_EXPERIENCE_THRESHOLD
+    as_of: dt.date | None = None  # None: the earliest request start (see ``practice_date``)
+
+    def practice_date(self) -> dt.date | None:
+        """The date practice is measured at: ``as_of``, else the earliest request start (None
+        when there is neither: then nobody can be placed, so no gap is ever needed)."""
+        if self.as_of is not None:
+            return self.as_of
+        return min((q.window.start for q in self.requests), default=None)
+
+    def experienced(self, reviewer: Reviewer) -> bool:
+        return reviewer.reviews_completed >= self.experience_threshold
+
+    def gap(self, reviewer: Reviewer, as_of: dt.date | None = None) -> int:
+        """Days from the reviewer's last review to the practice date (``as_of``, computed when
+        not given), within 0..730."""
+        as_of = as_of or self.practice_date()
+        if reviewer.last_review_on is None or as_of is None:
+            return PRACTICE_CAP_DAYS
+        return min(max((as_of - reviewer.last_review_on).days, 0), PRACTICE_CAP_DAYS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,8 @@ class Unfilled:
     ineligible: dict[str, int]
     missing_skills: tuple[str, ...]
     taken_elsewhere: int
+    # Only meaningful for a request that needs an experienced reviewer: none could be added.
+    missing_experience: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,3 +130,7 @@ class Solution:
     requests: tuple[RequestOutcome, ...]
     seconds: float
     extra: dict[str, object] = field(default_factory=dict)
+    # Σ gap_r over the pairs (the third objective) and its upper bound (docs/solver.md), equal
+    # when proven. None only in a solution file written before the extension.
+    practice: int | None = None
+    bound_practice: int | None = None

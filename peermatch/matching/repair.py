@@ -16,7 +16,10 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.seats import Seats, lending
+from peermatch.matching.objective import lending, objective_weight
+from peermatch.matching.seats import Seats
+
+__all__ = ["Limits", "Neighbourhood", "Repair", "objective_weight", "practice_repair", "repair"]
 
 
 @dataclass
@@ -40,11 +43,6 @@ class Limits:
     seed: int
 
 
-def objective_weight(inst: Instance, seats: Seats) -> int:
-    """W: one more pair is worth more than any possible imbalance."""
-    return int(np.abs(seats.base).sum()) + 2 * int(seats.free.sum()) + 1
-
-
 def repair(
     inst: Instance,
     seats: Seats,
@@ -60,6 +58,25 @@ def repair(
     if cut is not None:
         model.model.add(model.objective <= cut)
     building = time.perf_counter() - started  # counts against the round's time too
+    return model.solve(hood, teams, replace(limits, seconds=limits.seconds - building))
+
+
+def practice_repair(
+    inst: Instance,
+    seats: Seats,
+    teams: dict[int, list[int]],
+    hood: Neighbourhood,
+    target: tuple[int, int],
+    limits: Limits,
+) -> Repair:
+    """Re-decide ``hood`` for the third objective: fill and imbalance held at ``target`` (fill,
+    at most that imbalance), practice maximised. ``objective``/``bound`` are practice values."""
+    started = time.perf_counter()
+    model = _Model(inst, seats, teams, hood)
+    model.model.add(model.fill == target[0])
+    model.model.add(model.imbalance <= target[1])
+    model.model.maximize(model.practice)
+    building = time.perf_counter() - started
     return model.solve(hood, teams, replace(limits, seconds=limits.seconds - building))
 
 
@@ -85,6 +102,11 @@ class _Model:
         self._capacity(spare)
         fill = len(inst.locked) + len(fixed_pairs) + cp_model.LinearExpr.sum(list(self.x.values()))
         imbalance = self._imbalance(seats, fixed_pairs)
+        self.fill, self.imbalance = fill, imbalance
+        fixed_gaps = sum(int(inst.gap[r]) for _, r in [*inst.locked, *fixed_pairs])
+        self.practice = fixed_gaps + cp_model.LinearExpr.weighted_sum(
+            list(self.x.values()), [int(inst.gap[r]) for _, r in self.x]
+        )
         self.objective: cp_model.LinearExprT = objective_weight(inst, seats) * fill - imbalance
         self.model.maximize(self.objective)
 

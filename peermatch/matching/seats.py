@@ -3,11 +3,23 @@ balance the locked pairs already carry, and who may still join each request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from peermatch.matching.eligibility import locked_breach
 from peermatch.matching.instance import Instance
+from peermatch.matching.objective import balance_of, lending
+
+__all__ = [
+    "LockedInfeasible",
+    "Restrictions",
+    "Rule",
+    "Seats",
+    "balance_of",
+    "lending",
+    "place_locked",
+]
 
 
 class LockedInfeasible(Exception):
@@ -24,24 +36,6 @@ class Seats:
     candidates: list[np.ndarray]  # per request: reviewers who may still join, ascending
 
 
-def lending(inst: Instance, request: int, reviewer: int) -> tuple[int, int] | None:
-    """(lender, receiver) partnerships of a pair, or None for an internal pair."""
-    lender = int(inst.reviewer_partnership[reviewer])
-    receiver = int(inst.request_partnership[request])
-    return None if lender == receiver else (lender, receiver)
-
-
-def balance_of(inst: Instance, pairs: list[tuple[int, int]]) -> np.ndarray:
-    """balance_p of the contract for a set of (request, reviewer) pairs."""
-    balance = inst.history.copy()
-    for q, r in pairs:
-        side = lending(inst, q, r)
-        if side:
-            balance[side[0]] += 1
-            balance[side[1]] -= 1
-    return balance
-
-
 def place_locked(inst: Instance) -> Seats:
     spare = inst.capacity.copy()
     free = inst.peers.copy()
@@ -50,8 +44,9 @@ def place_locked(inst: Instance) -> Seats:
         spare[r] -= 1
         free[q] -= 1
         team[q].append(r)
-    if (spare < 0).any() or (free < 0).any():
-        raise LockedInfeasible("locked pairs exceed a capacity or a request's peers")
+    breach = locked_breach(inst.problem)  # the parser refuses these; a Problem built in code
+    if breach is not None:
+        raise LockedInfeasible(f"locked[{breach.index}]: {breach.message}")
     seats = Seats(
         spare=spare,
         free=free,
@@ -83,3 +78,53 @@ def _open_request(inst: Instance, seats: Seats, q: int) -> None:
             )
         pool = pool[:0]  # nobody can bring the skills, so nobody may join
     seats.candidates.append(pool)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a (request, agency) seat demands of its member: skills it must hold (so the seat
+    must be filled) and skills it must not hold (the branching of branch.py keeps children
+    disjoint this way)."""
+
+    needs: frozenset[int] = frozenset()
+    forbids: frozenset[int] = frozenset()
+
+    def needing(self, skill: int) -> Rule:
+        return Rule(self.needs | {skill}, self.forbids)
+
+    def forbidding(self, skill: int) -> Rule:
+        return Rule(self.needs, self.forbids | {skill})
+
+    def fits(self, inst: Instance, pool: np.ndarray) -> np.ndarray:
+        """bool per reviewer of ``pool``: holds every needed skill and no forbidden one."""
+        fits = inst.skills[pool][:, sorted(self.needs)].all(axis=1)
+        return np.asarray(fits & ~inst.skills[pool][:, sorted(self.forbids)].any(axis=1))
+
+
+@dataclass(frozen=True)
+class Restrictions:
+    """The rules of a branch-and-bound node, one per (request, agency) seat, in seat order (so
+    equal restrictions compare and hash equal)."""
+
+    rules: tuple[tuple[tuple[int, int], Rule], ...] = ()
+
+    @staticmethod
+    def of(rules: dict[tuple[int, int], Rule]) -> Restrictions:
+        return Restrictions(tuple(sorted(rules.items(), key=lambda item: item[0])))
+
+    def as_dict(self) -> dict[tuple[int, int], Rule]:
+        return dict(self.rules)
+
+    def forced(self) -> frozenset[tuple[int, int]]:
+        """Seats that must be filled (their rule needs a skill)."""
+        return frozenset(seat for seat, rule in self.rules if rule.needs)
+
+    def restrict(self, inst: Instance, seats: Seats, closed: frozenset[int]) -> Seats:
+        """``seats`` with closed requests emptied and each ruled seat's candidates filtered."""
+        candidates = list(seats.candidates)
+        for q in closed:
+            candidates[q] = candidates[q][:0]
+        for (q, agency), rule in self.rules:
+            pool = candidates[q]
+            candidates[q] = pool[(inst.reviewer_agency[pool] != agency) | rule.fits(inst, pool)]
+        return replace(seats, candidates=candidates)

@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from peermatch.matching.branch import BranchAndBound, dive
+from peermatch.matching import milp
+from peermatch.matching.branch import BranchAndBound, Outcome
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -27,11 +28,21 @@ from peermatch.matching.flow import (
     skill_scores,
     solved,
 )
+from peermatch.matching.heuristics import dive
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_bound
+from peermatch.matching.objective import (
+    balance_of,
+    imbalance_of,
+    objective_weight,
+    score_of,
+    split,
+    weighted,
+)
+from peermatch.matching.practice import improve as improve_practice
 from peermatch.matching.problem import Pair, Problem, Solution
-from peermatch.matching.repair import Limits, Neighbourhood, objective_weight, repair
-from peermatch.matching.seats import LockedInfeasible, Seats, balance_of, place_locked
+from peermatch.matching.repair import Limits, Neighbourhood, repair
+from peermatch.matching.seats import LockedInfeasible, Seats, place_locked
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +54,13 @@ FULL_MODEL_PAIRS = 5_000
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 FIRST_BRANCH_NODES = 20  # before the LP bound is computed
+EARLY_ROUND_SECONDS = 0.5  # the CP-SAT round between the short and the long search
+MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if this much is left
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
 # SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
 SEARCH_SHARE = 0.85
+PRACTICE_SHARE = 0.92  # the third objective may run until then
 ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
 SHORTLIST_PER_AGENCY = 6
 # Neighbourhoods grow each round, within these caps (model size drives time and memory).
@@ -55,8 +69,15 @@ MAX_HOOD_GROWTH = 50
 
 
 def solve(
-    problem: Problem, *, time_limit: float = 30.0, workers: int = 0, seed: int = 0
+    problem: Problem,
+    *,
+    time_limit: float = 30.0,
+    workers: int = 0,
+    seed: int = 0,
+    branch_pairs: int = BRANCH_PAIRS,
 ) -> Solution:
+    """Solve ``problem``. ``branch_pairs``: problems with more candidate pairs skip the steering
+    passes and the branch and bound for the dive (a parameter so tests can take either path)."""
     started = time.perf_counter()
     inst = build(problem)
     try:
@@ -65,13 +86,14 @@ def solve(
         return _infeasible(inst, started, str(why))
     # Large problems skip the steering passes: each costs a full flow, and the dive that
     # follows forces skills more decisively at the same price per step.
-    large = sum(c.size for c in seats.candidates) > BRANCH_PAIRS
-    relaxation, passes, first_pass = relax_towards_skills(
-        inst, seats, started, time_limit, 0 if large else SKILL_PASSES
+    large = sum(c.size for c in seats.candidates) > branch_pairs
+    steered = relax_towards_skills(inst, seats, started, time_limit, 0 if large else SKILL_PASSES)
+    search = _Search(inst, seats, started, Limits(time_limit, workers, seed), large)
+    search.extra["relaxation_passes"] = steered.passes
+    relaxation = steered.relaxation
+    search.start_from(
+        relaxation.pairs, relaxation.filled, relaxation.imbalance, steered.first_pass_seconds
     )
-    search = _Search(inst, seats, started, Limits(time_limit, workers, seed))
-    search.extra["relaxation_passes"] = passes
-    search.start_from(relaxation.pairs, relaxation.filled, relaxation.imbalance, first_pass)
     if search.violating:
         search.repair_skills()
     return search.solution()
@@ -80,8 +102,11 @@ def solve(
 class _Search:
     """The incumbent assignment, the proven bound, and the repair loop between them."""
 
-    def __init__(self, inst: Instance, seats: Seats, started: float, limits: Limits) -> None:
+    def __init__(
+        self, inst: Instance, seats: Seats, started: float, limits: Limits, large: bool
+    ) -> None:
         self.inst, self.seats, self.started, self.limits = inst, seats, started, limits
+        self.large = large  # dive rather than branch
         self.weight = objective_weight(inst, seats)
         self.teams: dict[int, list[int]] = {q: [] for q in range(inst.n_requests)}
         self.violating: list[int] = []
@@ -108,7 +133,7 @@ class _Search:
 
     def _score(self, teams: dict[int, list[int]]) -> int:
         pairs = self.inst.locked + [(q, r) for q, team in teams.items() for r in team]
-        return self.weight * len(pairs) - int(np.abs(balance_of(self.inst, pairs)).sum())
+        return weighted(self.weight, score_of(self.inst, pairs))
 
     def start_from(
         self, pairs: list[tuple[int, int]], filled: int, imbalance: int, first_pass: float
@@ -135,7 +160,7 @@ class _Search:
 
     # -- repair ----------------------------------------------------------------------------
     def repair_skills(self) -> None:
-        if sum(c.size for c in self.seats.candidates) <= BRANCH_PAIRS:
+        if not self.large:
             self._branch()
         else:
             self._dive()
@@ -184,22 +209,60 @@ class _Search:
         pairs = max(1, sum(c.size for c in self.seats.candidates))
         deadline = self.started + self.limits.seconds * SEARCH_SHARE
         budget = max(8, BRANCH_WORK // pairs)
-        # A short search first: most problems are settled in a few nodes. Otherwise the LP
-        # bound, then a longer search that may stop as soon as it meets that bound.
+        # A short search first: most problems are settled in a few nodes. Its bound is usually
+        # already the optimum when they are not; what is missing is a solution reaching it, and
+        # one short CP-SAT round around the best open node finds it far sooner than more nodes.
+        # Otherwise the LP bound, then a longer search that may stop as soon as it meets it.
         tree = BranchAndBound(self.inst, self.seats)
         outcome = tree.run(deadline, min(budget // 5, FIRST_BRANCH_NODES))
-        if outcome.bound is not None and outcome.best != outcome.bound:
-            outcome = tree.run(deadline, budget, self._lp_target())
+        if self._settle(outcome) and self.objective() < self.bound:
+            if pairs > FULL_MODEL_PAIRS:  # small problems: nodes are cheap, the tree is quicker
+                self._early_round()
+            if self.objective() < self.bound:
+                outcome = tree.run(deadline, budget, self._lp_target())
+                self._settle(outcome)
         self.extra["branch_nodes"] = outcome.nodes
+        if not self.infeasible and self.objective() < self.bound:
+            self._mip()
+
+    def _mip(self) -> None:
+        """The exact MILP of the reduced model with the MIP solver OR-Tools ships (HiGHS),
+        from the incumbent, for the rest of the search time: it proves what the tree could
+        not, so the answer is never worse than that solver's on its own."""
+        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
+        if left < MIN_MIP_SECONDS:
+            return
+        self.method += "+mip"
+        model = milp.build(self.inst, self.seats, self.weight)
+        hint = [(q, r) for q, team in self.teams.items() for r in team]
+        result = milp.solve(model, hint, left, self.limits.workers)
+        if result.pairs is not None:
+            self._offer(self._teams_of(result.pairs))
+        if result.optimal:
+            self.bound = min(self.bound, max(self.objective(), result.bound or self.objective()))
+        elif result.bound is not None:
+            self.bound = min(self.bound, result.bound)
+        self.extra["mip"] = "optimal" if result.optimal else "stopped"
+
+    def _settle(self, outcome: Outcome) -> bool:
+        """Take the tree's bound and best solution; False when it proved there is none."""
         if outcome.bound is None:
             self.infeasible = True  # every branch ran out of ways to complete a locked team
-            return
-        self.bound = min(self.bound, self.weight * outcome.bound[0] + outcome.bound[1])
+            return False
+        self.bound = min(self.bound, weighted(self.weight, outcome.bound))
         if outcome.pairs is not None:
             self._offer(self._teams_of(outcome.pairs))
         if outcome.frontier is not None:
-            self.context = self._teams_of(outcome.frontier[0])
-            self.hood = outcome.frontier[1]
+            self.context = self._teams_of(outcome.frontier.pairs)
+            self.hood = outcome.frontier.requests
+        return True
+
+    def _early_round(self) -> None:
+        """One short CP-SAT round on the best open node's offending requests."""
+        hood_requests = self.hood or self._dropped() or sorted(self.violating)
+        hood = self._neighbourhood(hood_requests, MAX_SHORTLIST_PER_AGENCY)
+        self.extra["early_round"] = True
+        self._run(hood, False, EARLY_ROUND_SECONDS)
 
     def _lp_target(self) -> tuple[int, int] | None:
         """Tighten the bound with the skill-aware LP; returns it as a (fill, -imbalance) score."""
@@ -208,8 +271,7 @@ class _Search:
         if bound is None:
             return None
         self.bound = min(self.bound, bound)
-        filled = (self.bound + self.weight - 1) // self.weight
-        return filled, self.bound - self.weight * filled
+        return split(self.weight, self.bound)
 
     def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
         teams: dict[int, list[int]] = {q: [] for q in range(self.inst.n_requests)}
@@ -224,10 +286,12 @@ class _Search:
             if self.first_solution is None:
                 self.first_solution = self.elapsed()
 
-    def _run(self, hood: Neighbourhood, whole: bool) -> bool:
+    def _run(self, hood: Neighbourhood, whole: bool, cap: float | None = None) -> bool:
         """One CP-SAT repair; returns whether another round could still help."""
         left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
-        if not whole:
+        if cap is not None:
+            left = min(left, cap)
+        elif not whole:
             # A neighbourhood's own optimum is rarely the global one, and proving it can take
             # long: a short round, then a larger neighbourhood.
             left = min(left, max(1.0, self.limits.seconds * ROUND_SHARE))
@@ -279,9 +343,14 @@ class _Search:
         if self.infeasible or self.first_solution is None:
             return _infeasible(self.inst, self.started, "no completion of the locked pairs found")
         inst = self.inst
-        pairs = self.pairs()
+        free = [(q, r) for q, team in self.teams.items() for r in team]
+        deadline = self.started + self.limits.seconds * PRACTICE_SHARE
+        practice = improve_practice(
+            inst, self.seats, sorted(free), deadline, self.limits, self.first_pass
+        )
+        pairs = sorted(inst.locked + practice.pairs)
         balance = balance_of(inst, pairs)
-        filled, imbalance = len(pairs), int(np.abs(balance).sum())
+        filled, imbalance = len(pairs), imbalance_of(inst, pairs)
         proven = self.weight * filled - imbalance >= self.bound
         bound_filled, bound_imbalance = self._bounds(filled, imbalance, proven)
         teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
@@ -304,6 +373,8 @@ class _Search:
             requests=outcomes(inst, teams, balance),
             seconds=self.elapsed(),
             extra=self.extra,
+            practice=practice.value,
+            bound_practice=practice.bound,
         )
 
     def _bounds(self, filled: int, imbalance: int, proven: bool) -> tuple[int, int]:
@@ -311,10 +382,9 @@ class _Search:
         two bounds."""
         if proven:
             return filled, imbalance
-        w = self.weight
-        bound_filled = (self.bound + w - 1) // w
+        bound_filled, minus_imbalance = split(self.weight, self.bound)
         if filled == bound_filled:
-            return bound_filled, max(0, w * bound_filled - self.bound)
+            return bound_filled, max(0, -minus_imbalance)
         # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
         # only the imbalance of the relaxation that ignores fill bounds it, if there is time
         # for one more flow; otherwise 0, the trivial bound.
@@ -338,4 +408,6 @@ def _infeasible(inst: Instance, started: float, why: str) -> Solution:
         requests=(),
         seconds=time.perf_counter() - started,
         extra={"reason": why},
+        practice=0,
+        bound_practice=0,
     )

@@ -54,6 +54,23 @@ def balances(problem: Problem, assignments: Iterable[Pair]) -> dict[str, int]:
     return balance
 
 
+def practice_value(problem: Problem, assignments: Iterable[Pair]) -> int:
+    """The third objective: Σ over pairs of the reviewer's days without a review at ``as_of``
+    (default: the earliest request start), capped at 730; 730 for never, 0 if after."""
+    as_of = problem.as_of
+    if as_of is None and problem.requests:
+        as_of = min(q.window.start for q in problem.requests)
+    last = {r.id: r.last_review_on for r in problem.reviewers}
+    total = 0
+    for pair in assignments:
+        day = last[pair.reviewer]
+        if day is None or as_of is None:
+            total += 730
+        else:
+            total += 0 if day > as_of else min((as_of - day).days, 730)
+    return total
+
+
 def objective_values(problem: Problem, assignments: Iterable[Pair]) -> tuple[int, int]:
     """``(filled, imbalance)`` of a set of pairs (assumed to name known ids)."""
     pairs = list(assignments)
@@ -128,6 +145,12 @@ def _team_rules(problem: Problem, assignments: Iterable[Pair]) -> list[str]:
             missing = [s for s in request.required_skills if s not in held]
             if missing:
                 errors.append(f"request {request.id}: team lacks skills {', '.join(missing)}")
+            threshold = problem.experience_threshold
+            if request.needs_experienced and all(r.reviews_completed < threshold for r in team):
+                errors.append(
+                    f"request {request.id}: team has no experienced reviewer "
+                    f"({threshold} or more reviews completed)"
+                )
     return errors
 
 
@@ -168,11 +191,24 @@ def _figures(problem: Problem, solution: Solution) -> list[str]:
         errors.append(
             f"bound on imbalance {solution.bound_imbalance} is not within 0..{solution.imbalance}"
         )
+    errors += _practice(problem, solution)
     if solution.status == "optimal" and (
         solution.bound_filled != solution.filled or solution.bound_imbalance != solution.imbalance
     ):
         errors.append("status optimal but the bounds differ from the objective values")
     return errors
+
+
+def _practice(problem: Problem, solution: Solution) -> list[str]:
+    """The third objective's figures; a solution written before the extension has none."""
+    if solution.practice is None and solution.bound_practice is None:
+        return []
+    practice = practice_value(problem, solution.assignments)
+    if solution.practice != practice:
+        return [f"practice is {solution.practice}, the assignments make {practice}"]
+    if solution.bound_practice is None or solution.bound_practice < practice:
+        return [f"bound on practice {solution.bound_practice} is below practice {practice}"]
+    return []
 
 
 def _outcomes(problem: Problem, solution: Solution) -> list[str]:
@@ -216,6 +252,8 @@ def _outcome(
         stray = [s for s in outcome.unfilled.missing_skills if s not in request.required_skills]
         if stray:
             errors.append(f"{name}: missing_skills not required: {', '.join(stray)}")
+        if outcome.unfilled.missing_experience and not request.needs_experienced:
+            errors.append(f"{name}: missing_experience, but no experienced reviewer is needed")
     on_team = {r.id for r in team}
     for alt, count in Counter(outcome.alternates).items():
         reviewer = reviewers.get(alt)

@@ -1,8 +1,16 @@
-"""Benchmark of the matching solver against a coordinator's greedy baseline.
+"""Benchmark of the matching solver against a coordinator's greedy baseline and, on the hard
+scarce-skill instances, against HiGHS (an off-the-shelf MIP solver) on an exact MILP.
 
-    .venv/bin/python tests/benchmarks/bench_matching.py  # small, regional, re-solve, national
-    .venv/bin/python tests/benchmarks/bench_matching.py --quick  # all but national
+    .venv/bin/python tests/benchmarks/bench_matching.py  # everything (make bench)
+    .venv/bin/python tests/benchmarks/bench_matching.py --quick  # all but national sizes
+    .venv/bin/python tests/benchmarks/bench_matching.py --only scarce-regional --seeds 5
     .venv/bin/python tests/benchmarks/bench_matching.py --size 40 2000 200
+
+The scarce-skill rows (``generate(..., scarce_skill=True)``) run over SCARCE_SEEDS seeds each
+(20 regional, 3 national) unless ``--seeds`` says otherwise. Their HiGHS column solves the MILP
+of ``peermatch.matching.milp`` (the same problem: the candidate pairs, every rule, the objective
+``W·fill − imbalance``) with ``highspy`` in the same process right after the solver, capped at
+``--highs-cap`` seconds (printed); ``x`` is the solver's time over HiGHS's.
 
 Each instance runs in its own subprocess so peak memory (ru_maxrss) is that run's alone.
 """
@@ -29,7 +37,67 @@ INSTANCES = {
     "regional": (20, 600, 60),
     "re-solve": (20, 600, 60),
     "national": (150, 10_000, 1_000),
+    "scarce-regional": (20, 600, 60),
+    "scarce-national": (150, 10_000, 1_000),
 }
+SCARCE_SEEDS = {"scarce-regional": 20, "scarce-national": 3}
+NATIONAL = ("national", "scarce-national")
+HIGHS_CAP = {"scarce-regional": 120.0, "scarce-national": 300.0}
+# The national MILP has 7.9 million binary columns and 56 million non-zeros (seed 0): building
+# it takes 2.7 GB before HiGHS starts, more than this shared machine can spare per run, so the
+# national HiGHS column is opt-in (--highs-national).
+HIGHS_BY_DEFAULT = ("scarce-regional",)
+
+
+def highs_baseline(problem: Problem, cap: float) -> dict:
+    """HiGHS (highspy) on the exact MILP of ``problem``: time, status, fill, imbalance and its
+    proven bound, within ``cap`` seconds (model building included)."""
+    import highspy
+    import numpy as np
+
+    from peermatch.matching import milp
+    from peermatch.matching.objective import balance_of, objective_weight
+    from peermatch.matching.seats import LockedInfeasible, place_locked
+
+    started = time.perf_counter()
+    inst = build(problem)
+    try:
+        seats = place_locked(inst)
+    except LockedInfeasible:
+        return {"status": "infeasible", "seconds": time.perf_counter() - started}
+    weight = objective_weight(inst, seats)
+    model = milp.build(inst, seats, weight)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", max(1.0, cap - (time.perf_counter() - started)))
+    inf = highspy.kHighsInf
+    n = model.n_cols
+    h.addVars(n, np.zeros(n), np.where(np.isinf(model.col_upper), inf, model.col_upper))
+    starts, index, value = model.csr()
+    lo = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
+    hi = np.where(np.isinf(model.row_upper), inf, model.row_upper)
+    h.addRows(model.n_rows, lo, hi, len(index), starts.astype(np.int32), index.astype(np.int32),
+              value)  # fmt: skip
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), model.cost)
+    kinds = np.where(model.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), kinds)
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.changeObjectiveOffset(model.offset)
+    h.run()
+    seconds = time.perf_counter() - started
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    row = {"status": status, "seconds": seconds}
+    if info.primal_solution_status:
+        every = inst.locked + model.pairs_of(np.asarray(h.getSolution().col_value))
+        row |= {
+            "filled": len(every),
+            "imbalance": int(np.abs(balance_of(inst, every)).sum()),
+        }
+    row["bound"] = info.mip_dual_bound
+    row["weight"] = weight
+    return row
 
 
 def greedy(problem: Problem) -> list[Pair]:
@@ -92,8 +160,10 @@ class _Timings(logging.Handler):
                 self.seen[key] = getattr(record, key)
 
 
-def run_one(name: str, size: tuple[int, int, int], seed: int, time_limit: float) -> dict:
-    problem = generate(*size, seed=seed)
+def run_one(
+    name: str, size: tuple[int, int, int], seed: int, time_limit: float, highs_cap: float
+) -> dict:
+    problem = generate(*size, seed=seed, scarce_skill=name.startswith("scarce"))
     if name == "re-solve":
         problem = declined(problem)
     timings = _Timings()
@@ -102,6 +172,7 @@ def run_one(name: str, size: tuple[int, int, int], seed: int, time_limit: float)
     started = time.perf_counter()
     solution = solve(problem, time_limit=time_limit)
     seconds = time.perf_counter() - started
+    peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     errors = validate(problem, solution)
     started = time.perf_counter()
     baseline = greedy(problem)
@@ -122,7 +193,10 @@ def run_one(name: str, size: tuple[int, int, int], seed: int, time_limit: float)
         "greedy_seconds": round(greedy_seconds, 3),
         "greedy_filled": g_filled,
         "greedy_imbalance": g_imbalance,
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_mb": peak_mb,
+        "practice": solution.practice,
+        "highs": highs_baseline(problem, highs_cap) if highs_cap else None,
+        "highs_cap": highs_cap,
     }
 
 
@@ -136,6 +210,26 @@ def report(row: dict) -> str:
         f"imb {row['imbalance']}/{row['bound_imbalance']} ({row['method']}, "
         f"valid={row['valid']}) {row['peak_mb']} MB | greedy {row['greedy_seconds']:.3f}s "
         f"fill {row['greedy_filled']} imb {row['greedy_imbalance']} | fill ratio {ratio_fill:.3f}"
+        + _highs_column(row)
+    )
+
+
+def _highs_column(row: dict) -> str:
+    h = row.get("highs")
+    if not h:
+        skipped = row["instance"].startswith("scarce") and not row["highs_cap"]
+        return " | HiGHS not run (national: opt in with --highs-national)" if skipped else ""
+    found = f"fill {h['filled']} imb {h['imbalance']}" if "filled" in h else "no solution"
+    bound = h.get("bound")
+    decoded = ""
+    if bound is not None and abs(bound) < 1e300:
+        w = h["weight"]
+        b = int(bound + 1e-6)
+        fill_bound = -(-b // w)
+        decoded = f" bound fill {fill_bound} imb {w * fill_bound - b}"
+    return (
+        f" | HiGHS (cap {row['highs_cap']:.0f}s) {h['seconds']:.3f}s {h['status']} {found}"
+        f"{decoded} | x{row['seconds'] / max(h['seconds'], 1e-3):.2f} of HiGHS time"
     )
 
 
@@ -144,41 +238,70 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the national instance")
     parser.add_argument("--size", nargs=3, type=int, metavar=("P", "R", "Q"), action="append")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=1, help="run seeds SEED..SEED+N-1")
+    parser.add_argument(
+        "--seeds", type=int, help="run seeds SEED..SEED+N-1 (default 1; scarce rows 20 and 3)"
+    )
+    parser.add_argument("--highs-cap", type=float, help="seconds for HiGHS (default 120/300)")
+    parser.add_argument(
+        "--highs-national", action="store_true", help="run HiGHS on the national rows too"
+    )
     parser.add_argument("--only", choices=list(INSTANCES), action="append", help="these only")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child process: NAME P R Q as JSON
     args = parser.parse_args()
     if args.one:
         name, size = json.loads(args.one)
-        print(json.dumps(run_one(name, tuple(size), args.seed, args.time_limit)))
+        cap = args.highs_cap or HIGHS_CAP.get(name, 0.0)
+        if name not in HIGHS_BY_DEFAULT and not args.highs_national:
+            cap = 0.0
+        print(json.dumps(run_one(name, tuple(size), args.seed, args.time_limit, cap)))
         return
     plan = [(f"custom{i}", tuple(s)) for i, s in enumerate(args.size or [])] or [
         (n, s)
         for n, s in INSTANCES.items()
-        if not (args.quick and n == "national") and (not args.only or n in args.only)
+        if not (args.quick and n in NATIONAL) and (not args.only or n in args.only)
     ]
     start = time.perf_counter()
     generate(150, 10_000, 1_000, seed=0)
     print(f"generator: national instance in {time.perf_counter() - start:.2f}s (target < 5 s)")
-    print("instance     P      R     Q | solver ... | greedy baseline")
+    print("instance     P      R     Q | solver ... | greedy baseline | HiGHS baseline")
     for name, size in plan:
-        rows = [_child(name, size, seed, args.time_limit) for seed in _seeds(args)]
+        seeds = _seeds(args, name)
+        rows = [_child(name, size, seed, args.time_limit, args) for seed in seeds]
         if len(rows) > 1:
             optimal = sum(r["status"] == "optimal" for r in rows)
             slowest = max(r["seconds"] for r in rows)
             median = sorted(r["seconds"] for r in rows)[len(rows) // 2]
             print(
                 f"{name}: {optimal}/{len(rows)} optimal, median {median:.3f}s, max {slowest:.3f}s"
+                + _highs_summary(rows)
             )
 
 
-def _seeds(args: argparse.Namespace) -> range:
-    return range(args.seed, args.seed + args.seeds)
+def _highs_summary(rows: list[dict]) -> str:
+    highs = [r["highs"] for r in rows if r.get("highs")]
+    if not highs:
+        return ""
+    optimal = sum(h["status"] == "Optimal" for h in highs)
+    slower = sum(r["seconds"] > r["highs"]["seconds"] for r in rows if r.get("highs"))
+    return (
+        f"; HiGHS {optimal}/{len(highs)} optimal, max {max(h['seconds'] for h in highs):.3f}s; "
+        f"solver slower than HiGHS on {slower}"
+    )
 
 
-def _child(name: str, size: tuple[int, int, int], seed: int, time_limit: float) -> dict:
+def _seeds(args: argparse.Namespace, name: str) -> range:
+    return range(args.seed, args.seed + (args.seeds or SCARCE_SEEDS.get(name, 1)))
+
+
+def _child(
+    name: str, size: tuple[int, int, int], seed: int, time_limit: float, args: argparse.Namespace
+) -> dict:
     child = [sys.executable, __file__, "--seed", str(seed), "--time-limit", str(time_limit)]
+    if args.highs_cap:
+        child += ["--highs-cap", str(args.highs_cap)]
+    if args.highs_national:
+        child += ["--highs-national"]
     child += ["--one", json.dumps([name, size])]
     out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
     row = json.loads(out.strip().splitlines()[-1])

@@ -18,7 +18,7 @@ from peermatch.matching.problem import (
     Solution,
     Unfilled,
 )
-from peermatch.matching.validate import balances, objective_values
+from peermatch.matching.validate import balances, objective_values, practice_value
 
 AGENCIES = ("police", "health", "education", "local-authority", "probation", "voluntary")
 
@@ -79,6 +79,8 @@ def solution(problem: Problem, pairs: list[tuple[str, str]], status: str = "opti
         balance=balances(problem, assignments),
         requests=tuple(outcomes),
         seconds=0.0,
+        practice=practice_value(problem, assignments),
+        bound_practice=practice_value(problem, assignments),
     )
 
 

@@ -1,9 +1,10 @@
 """Exhaustive search for tiny problems: the reference the solver's optimum is compared with.
 
 Enumerates, request by request, every team that the contract allows (eligible reviewers, at most
-``peers``, distinct agencies, skills covered when not empty, containing the locked reviewers),
-then every combination of teams within the reviewers' capacities. Returns the lexicographic
-optimum (most pairs, then least imbalance) or None when the locked pairs cannot be completed.
+``peers``, distinct agencies, skills covered and an experienced member when needed, when not
+empty, containing the locked reviewers), then every combination of teams within the reviewers'
+capacities. Returns the lexicographic optimum (most pairs, then least imbalance, then most
+practice) or None when the locked pairs cannot be completed.
 Rules come from the independent validator, never from the solver.
 """
 
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from peermatch.matching.problem import Pair, Problem, Request, Reviewer
-from peermatch.matching.validate import broken_rules, objective_values
+from peermatch.matching.validate import broken_rules, objective_values, practice_value
 
 
 @dataclass(frozen=True)
 class Optimum:
     filled: int
     imbalance: int
+    practice: int
     assignments: tuple[Pair, ...]
 
 
@@ -38,6 +40,10 @@ def allowed_teams(problem: Problem, request: Request) -> list[tuple[Reviewer, ..
             held = set().union(*(r.skills for r in team)) if team else set()
             if team and not set(request.required_skills) <= held:
                 continue
+            threshold = problem.experience_threshold
+            experienced = any(r.reviews_completed >= threshold for r in team)
+            if team and request.needs_experienced and not experienced:
+                continue
             teams.append(team)
     return teams
 
@@ -45,7 +51,7 @@ def allowed_teams(problem: Problem, request: Request) -> list[tuple[Reviewer, ..
 def exhaustive_optimum(problem: Problem) -> Optimum | None:
     options = [allowed_teams(problem, q) for q in problem.requests]
     capacity = {r.id: r.capacity for r in problem.reviewers}
-    best: tuple[int, int] | None = None
+    best: tuple[int, int, int] | None = None
     best_pairs: tuple[Pair, ...] = ()
     chosen: list[Pair] = []
 
@@ -53,8 +59,9 @@ def exhaustive_optimum(problem: Problem) -> Optimum | None:
         nonlocal best, best_pairs
         if index == len(problem.requests):
             filled, imbalance = objective_values(problem, chosen)
-            if best is None or (-filled, imbalance) < (-best[0], best[1]):
-                best, best_pairs = (filled, imbalance), tuple(chosen)
+            practice = practice_value(problem, chosen)
+            if best is None or (filled, -imbalance, practice) > (best[0], -best[1], best[2]):
+                best, best_pairs = (filled, imbalance, practice), tuple(chosen)
             return
         request = problem.requests[index]
         for team in options[index]:
@@ -71,4 +78,4 @@ def exhaustive_optimum(problem: Problem) -> Optimum | None:
     search(0)
     if best is None:
         return None
-    return Optimum(filled=best[0], imbalance=best[1], assignments=best_pairs)
+    return Optimum(filled=best[0], imbalance=best[1], practice=best[2], assignments=best_pairs)

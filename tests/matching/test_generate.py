@@ -50,3 +50,30 @@ def test_realistic_shape():
     assert all(len(q.required_skills) <= 2 for q in requests)
     assert all(q.window.start.year == q.window.end.year == 2027 for q in requests)
     assert any(p.lent != p.received for p in problem.partnerships)
+
+
+def test_options_leave_the_base_problem_unchanged():
+    plain = generate(5, 60, 12, seed=2)
+    shaped = generate(5, 60, 12, seed=2, experience=True)
+    assert [r.id for r in shaped.reviewers] == [r.id for r in plain.reviewers]
+    assert [r.skills for r in shaped.reviewers] == [r.skills for r in plain.reviewers]
+    assert all(r.reviews_completed == 0 and r.last_review_on is None for r in plain.reviewers)
+
+
+def test_experience_fills_the_new_fields():
+    problem = generate(10, 400, 80, seed=1, experience=True)
+    done = Counter(r.reviews_completed for r in problem.reviewers)
+    assert done[0] > 0 and sum(n for k, n in done.items() if k >= 2) > 0.3 * 400
+    assert all((r.last_review_on is None) == (r.reviews_completed == 0) for r in problem.reviewers)
+    needing = [q for q in problem.requests if q.needs_experienced]
+    assert needing and all(q.peers >= 2 for q in needing)
+    assert load_problem(dump_problem(problem)) == problem
+
+
+def test_scarce_skill_is_held_by_few_and_asked_by_a_third():
+    problem = generate(20, 600, 60, seed=3, scarce_skill=True)
+    held = sum("lead-reviewer" in r.skills for r in problem.reviewers) / 600
+    asked = sum("lead-reviewer" in q.required_skills for q in problem.requests) / 60
+    assert 0.03 < held < 0.1
+    assert 0.2 < asked < 0.45
+    assert load_problem(dump_problem(problem)) == problem

@@ -2,7 +2,9 @@
 
 Problems are drawn as contract JSON (small pools of ids, agencies, skills and dates, so that
 collisions, conflicts and overlaps are frequent) and must pass the parser; the reference optimum
-comes from ``exhaustive.py``, which shares no code with the solver.
+comes from ``exhaustive.py``, which shares no code with the solver. About half the problems use
+the "experience and practice" fields (experienced members, gaps since the last review), so the
+new team rule and the third objective are checked the same way.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from hypothesis import strategies as st
 
 from peermatch.matching.io import ProblemError, dump_problem, load_problem, parse_problem
 from peermatch.matching.problem import Pair
-from peermatch.matching.validate import broken_rules, objective_values, validate
+from peermatch.matching.validate import broken_rules, objective_values, practice_value, validate
 
 PARTNERSHIPS = ("A", "B", "C")
 AGENCIES = ("police", "health", "education")
 SKILLS = ("rca", "lead")
+
+
+# Last reviews: over two years before (gap capped at 730), a year, months, days before March
+# 2027, after the requests start (gap 0), never.
+LAST_REVIEWS = ("2024-06-30", "2026-03-01", "2026-11-15", "2027-02-20", "2027-03-09", None)
 
 
 def _date(day: int) -> str:
@@ -36,6 +43,7 @@ def _range(draw: st.DrawFn) -> dict[str, str]:
 @st.composite
 def problems(draw: st.DrawFn) -> dict[str, Any]:
     parts = PARTNERSHIPS[: draw(st.integers(2, 3))]
+    experience = draw(st.booleans())
     n_requests = draw(st.integers(1, 3))
     request_ids = [f"q{i}" for i in range(n_requests)]
     reviewers = [
@@ -48,6 +56,14 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
             "unavailable": draw(st.lists(_range(), max_size=1)),
             "conflicts": draw(st.lists(st.sampled_from([*parts, *request_ids]), max_size=1)),
         }
+        | (
+            {
+                "reviews_completed": draw(st.integers(0, 3)),
+                "last_review_on": draw(st.sampled_from(LAST_REVIEWS)),
+            }
+            if experience
+            else {}
+        )
         for i in range(draw(st.integers(1, 5)))
     ]
     requests = [
@@ -59,6 +75,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
             "required_skills": draw(st.lists(st.sampled_from(SKILLS), unique=True, max_size=2)),
             "agencies_involved": draw(st.lists(st.sampled_from(AGENCIES), unique=True)),
         }
+        | ({"needs_experienced": draw(st.booleans())} if experience else {})
         | draw(_range())
         for qid in request_ids
     ]
@@ -66,8 +83,15 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
     locked = draw(st.lists(pair, unique=True, max_size=2))
     # A pair both locked and excluded is refused by the parser: keep the two apart.
     excluded = [p for p in draw(st.lists(pair, unique=True, max_size=2)) if p not in locked]
+    extension: dict[str, Any] = {}
+    if experience and draw(st.booleans()):
+        extension = {
+            "experience_threshold": draw(st.integers(1, 3)),
+            "as_of": draw(st.sampled_from(["2027-01-01", "2027-03-05"])),
+        }
     return {
         "format": "peermatch.problem/1",
+        **extension,
         "partnerships": [
             {"id": p, "lent": draw(st.integers(0, 3)), "received": draw(st.integers(0, 3))}
             for p in parts
@@ -80,7 +104,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=200,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
@@ -101,6 +125,7 @@ def test_solver_matches_exhaustive_search(data):
     assert solution.status == "optimal"
     assert validate(problem, solution) == []
     assert (solution.filled, solution.imbalance) == (best.filled, best.imbalance)
+    assert solution.practice == solution.bound_practice == best.practice
 
 
 def _subset_optimum(problem):
@@ -118,9 +143,11 @@ def _subset_optimum(problem):
     for mask in range(1 << len(candidates)):
         pairs = [c for i, c in enumerate(candidates) if mask >> i & 1]
         if validate(problem, solution(problem, pairs)) == []:
-            filled, imbalance = objective_values(problem, [Pair(q, r) for q, r in pairs])
-            if best is None or (-filled, imbalance) < (-best[0], best[1]):
-                best = (filled, imbalance)
+            chosen = [Pair(q, r) for q, r in pairs]
+            filled, imbalance = objective_values(problem, chosen)
+            practice = practice_value(problem, chosen)
+            if best is None or (filled, -imbalance, practice) > (best[0], -best[1], best[2]):
+                best = (filled, imbalance, practice)
     return best
 
 
@@ -139,7 +166,7 @@ def test_exhaustive_search_agrees_with_brute_force(data):
         return
     best = exhaustive_optimum(problem)
     expected = _subset_optimum(problem)
-    assert (None if best is None else (best.filled, best.imbalance)) == expected
+    assert (None if best is None else (best.filled, best.imbalance, best.practice)) == expected
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)

@@ -1,0 +1,135 @@
+"""Primal heuristics: ``mend`` turns a relaxed assignment into a valid solution; ``dive``, for
+problems too large to branch, descends the branch-and-bound tree once without backtracking.
+
+Both work on the flow relaxation of ``flow.py`` and the restrictions of ``branch.py``: a dive step
+is a branch-and-bound node whose seats are forced towards skill holders.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from peermatch.matching.flow import Relaxation
+from peermatch.matching.instance import Instance
+from peermatch.matching.objective import Score, balance_of, shift
+from peermatch.matching.seats import Restrictions, Rule, Seats
+
+
+def dive(
+    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
+) -> tuple[list[tuple[int, int]] | None, Score | None]:
+    """For problems too large to branch: one descent of the tree without backtracking. Each
+    step forces, for every team still lacking a skill, its seat of the agency with the most
+    candidate holders to a holder, and solves the flow again (exact for the restricted
+    problem). Returns the best solution met (free pairs and score)."""
+    from peermatch.matching.branch import Search, breaking_skills  # the tree's node evaluation
+
+    search = Search(inst, seats)
+    search.record(first, breaking_skills(inst, seats, first))
+    rules: dict[tuple[int, int], Rule] = {}
+    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
+    relaxation, current = first, seats
+    while time.perf_counter() + step_seconds < deadline:
+        breaking = breaking_skills(inst, current, relaxation)
+        if not breaking:
+            break
+        for q, skill in breaking.items():
+            seat = _roomiest_seat(inst, seats, rules, q, skill)
+            if seat is not None:
+                rules[seat] = rules.get(seat, Rule()).needing(skill)
+            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            lacking[seats.missing[q].index(skill)] *= 2
+        node = search.evaluate(Restrictions.of(rules), frozenset(), boosts)
+        if node is None:
+            break  # the forced seats cannot all be filled: keep the best met so far
+        relaxation, current = node.relaxation, node.seats
+    return search.pairs, search.best
+
+
+def _roomiest_seat(
+    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
+) -> tuple[int, int] | None:
+    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
+    already needs (and nothing it forbids); None when no agency has one."""
+    pool = seats.candidates[q]
+    best: tuple[int, int] | None = None
+    most = 0
+    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
+        members = pool[inst.reviewer_agency[pool] == agency]
+        fits = rules.get((q, agency), Rule()).needing(skill).fits(inst, members)
+        if int(fits.sum()) > most:
+            best, most = (q, int(agency)), int(fits.sum())
+    return best
+
+
+def mend(
+    inst: Instance, seats: Seats, pairs: list[tuple[int, int]], breaking: dict[int, int]
+) -> list[tuple[int, int]] | None:
+    """A valid solution from relaxed ``pairs``: each team lacking a skill takes in (or swaps a
+    member of the same agency for) a candidate holding it with capacity to spare, choosing the
+    move that changes the imbalance least; teams that cannot be mended lose their free members.
+    None when a locked team cannot be mended."""
+    teams: dict[int, list[int]] = {}
+    for q, r in pairs:
+        teams.setdefault(q, []).append(r)
+    load = np.zeros(inst.n_reviewers, dtype=np.int64)
+    for _, r in pairs:
+        load[r] += 1
+    balance = balance_of(inst, inst.locked + pairs)
+    for q in sorted(breaking):
+        if not _mend_team(inst, seats, q, teams.setdefault(q, []), load, balance):
+            if seats.locked_team[q]:
+                return None
+            for r in teams.pop(q):
+                load[r] -= 1
+                shift(inst, balance, q, r, -1)
+    return [(q, r) for q in sorted(teams) for r in teams[q]]
+
+
+def _mend_team(
+    inst: Instance, seats: Seats, q: int, team: list[int], load: np.ndarray, balance: np.ndarray
+) -> bool:
+    for skill in seats.missing[q]:
+        members = seats.locked_team[q] + team
+        if members and inst.skills[members, skill].any():
+            continue
+        pool = seats.candidates[q]
+        pool = pool[inst.skills[pool, skill] & (load[pool] < seats.spare[pool])]
+        best: tuple[int, int, int | None] | None = None  # (imbalance change, holder, replaced)
+        for h in pool.tolist():
+            agency = inst.reviewer_agency[h]
+            same = [m for m in team if inst.reviewer_agency[m] == agency]
+            if any(inst.reviewer_agency[m] == agency for m in seats.locked_team[q]):
+                continue
+            if not same and len(members) >= inst.peers[q]:
+                continue  # no free seat and nobody of that agency to swap out
+            out = same[0] if same else None
+            needed = list(seats.missing[q])
+            if out is not None and (inst.skills[out, needed] & ~inst.skills[h, needed]).any():
+                continue  # the member swapped out brings a skill the holder lacks
+            change = _change(inst, balance, q, h, out)
+            if best is None or change < best[0]:
+                best = (change, h, out)
+        if best is None:
+            return False
+        _, h, out = best
+        if out is not None:
+            team.remove(out)
+            load[out] -= 1
+            shift(inst, balance, q, out, -1)
+        team.append(h)
+        load[h] += 1
+        shift(inst, balance, q, h, 1)
+    members = seats.locked_team[q] + team
+    return bool(members) and bool(inst.skills[members][:, list(seats.missing[q])].any(axis=0).all())
+
+
+def _change(inst: Instance, balance: np.ndarray, q: int, h: int, out: int | None) -> int:
+    """How much Σ|balance| changes if ``h`` joins request ``q`` (replacing ``out``)."""
+    trial = balance.copy()
+    if out is not None:
+        shift(inst, trial, q, out, -1)
+    shift(inst, trial, q, h, 1)
+    return int(np.abs(trial).sum() - np.abs(balance).sum())
