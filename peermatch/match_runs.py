@@ -22,7 +22,6 @@ Ids in the problem trace back to the database: a request is ``"DUN/DUN-2027-041#
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -138,14 +137,6 @@ def reviewer_id_of(key: str) -> int:
 
 
 # --- the problem ---------------------------------------------------------------------------
-
-
-def _engine_reads_experience() -> bool:
-    """True once the matching engine understands the "experience and practice" fields; until
-    then they are left out (the engine refuses unknown keys)."""
-    from peermatch.matching import problem
-
-    return "reviews_completed" in {f.name for f in dataclasses.fields(problem.Reviewer)}
 
 
 def _held(session: Session, region_id: int) -> list[tuple[Assignment, ReviewRequest]]:
@@ -264,8 +255,7 @@ def build_problem(
     ):
         conflicts[reviewer_id].append(keys[request_id])
 
-    experience = _engine_reads_experience()
-    practice = _practice(session, ids) if experience else {}
+    practice = _practice(session, ids)
     locked_count = Counter(r for _, r in locked)
     reviewer_docs = []
     for r in reviewers:
@@ -281,11 +271,11 @@ def build_problem(
             "unavailable": away[r.id],
             "conflicts": sorted(set(conflicts[r.id])),
         }
-        if experience:
-            completed, last = practice.get(r.id, (0, None))
-            last_on = max((d for d in (r.last_review_on, last) if d), default=None)
-            doc["reviews_completed"] = r.prior_reviews + completed
-            doc["last_review_on"] = last_on.isoformat() if last_on else None
+        # Experience and practice (MATCHING.md): reviews before PeerMatch plus those it recorded.
+        completed, last = practice.get(r.id, (0, None))
+        last_on = max((d for d in (r.last_review_on, last) if d), default=None)
+        doc["reviews_completed"] = r.prior_reviews + completed
+        doc["last_review_on"] = last_on.isoformat() if last_on else None
         reviewer_docs.append(doc)
 
     request_docs = []
@@ -299,9 +289,8 @@ def build_problem(
             "agencies_involved": sorted(q.agencies_involved),
             "from": q.window_start.isoformat(),
             "to": q.window_end.isoformat(),
+            "needs_experienced": q.needs_experienced,
         }
-        if experience:
-            doc["needs_experienced"] = q.needs_experienced
         request_docs.append(doc)
 
     totals = ledger.totals(session, region_id)
@@ -322,8 +311,7 @@ def build_problem(
             {"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(excluded)
         ],
     }
-    if experience:
-        problem["as_of"] = today.isoformat()
+    problem["as_of"] = today.isoformat()
     return problem
 
 

@@ -386,12 +386,8 @@ def test_a_solver_that_overruns_its_limit_is_killed_and_the_run_failed(
     assert q.status == RequestStatus.submitted
 
 
-def test_experience_fields_go_in_once_the_engine_reads_them(session, world, monkeypatch):
+def test_the_problem_carries_experience_and_practice(session, world):
     request(session, world, "ALPHA", "AL-2027-110")
-    without = match_runs.build_problem(session, world.region_id, today=dt.date(2027, 1, 5))
-    assert "as_of" not in without and "reviews_completed" not in without["reviewers"][0]
-
-    monkeypatch.setattr(match_runs, "_engine_reads_experience", lambda: True)
     done = request(session, world, "BRAVO", "BR-2027-111", status=RequestStatus.completed)
     ava = world.reviewers["Ava Alpha"]
     session.add(Assignment(request_id=done.id, reviewer_id=ava, status=AssignmentStatus.accepted))
