@@ -22,6 +22,7 @@ from peermatch.web.forms import parse_int, provide_form
 from peermatch.web.params import Db, Form
 
 PER_PAGE = 20
+AnyRequest = Request[Any, Any, Any]
 RunId = FromPath[int]
 _MESSAGES = {
     "started": "Matching has started. This page shows its progress.",
@@ -39,11 +40,11 @@ class RunController(Controller):
     dependencies = {"form": provide_form}
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request, db: Db) -> Template:
+    def index(self, request: AnyRequest, db: Db) -> Template:
         return _index(request, db)
 
     @post("/", sync_to_thread=True)
-    def start(self, request: Request, db: Db) -> Template | Redirect:
+    def start(self, request: AnyRequest, db: Db) -> Template | Redirect:
         me = _me(request)
         settings: Settings = request.app.state.settings
         try:
@@ -62,18 +63,18 @@ class RunController(Controller):
         return Redirect(f"/runs/{run.id}?done={done}", status_code=303)
 
     @get("/{run_id:int}", sync_to_thread=True)
-    def show(self, request: Request, db: Db, run_id: RunId) -> Template:
+    def show(self, request: AnyRequest, db: Db, run_id: RunId) -> Template:
         return _show(request, db, run_id)
 
     @get("/{run_id:int}/progress", sync_to_thread=True)
-    def progress(self, request: Request, db: Db, run_id: RunId) -> Template:
+    def progress(self, request: AnyRequest, db: Db, run_id: RunId) -> Template:
         view = _view(request, db, run_id)
         # Once the run has ended, HTMX reloads the whole page to show the proposal.
         headers = {} if view.active else {"HX-Refresh": "true"}
         return Template("runs/_progress.html", context=_context(view), headers=headers)
 
     @post("/{run_id:int}/cancel", sync_to_thread=True)
-    def cancel(self, request: Request, db: Db, run_id: RunId) -> Template | Redirect:
+    def cancel(self, request: AnyRequest, db: Db, run_id: RunId) -> Template | Redirect:
         me = _me(request)
         try:
             match_runs.cancel_run(db, me.region_id, run_id, actor=me.actor)
@@ -83,7 +84,7 @@ class RunController(Controller):
         return Redirect(f"/runs/{run_id}?done=cancelled", status_code=303)
 
     @post("/{run_id:int}/approve", sync_to_thread=True)
-    def approve(self, request: Request, db: Db, run_id: RunId) -> Template | Redirect:
+    def approve(self, request: AnyRequest, db: Db, run_id: RunId) -> Template | Redirect:
         me = _me(request)
         try:
             match_runs.approve_run(
@@ -99,7 +100,7 @@ class RunController(Controller):
         return Redirect(f"/runs/{run_id}?done=approved", status_code=303)
 
     @post("/{run_id:int}/decisions", sync_to_thread=True)
-    def decide(self, request: Request, db: Db, run_id: RunId, form: Form) -> Template | Redirect:
+    def decide(self, request: AnyRequest, db: Db, run_id: RunId, form: Form) -> Template | Redirect:
         me = _me(request)
         match_runs.get_run(db, me.region_id, run_id)  # 404 outside the region
         request_id = parse_int(form.get("request_id"))
@@ -131,7 +132,7 @@ class RunController(Controller):
 _ACTIONS = {"locked", "excluded", "remove"}
 
 
-def _view(request: Request, db: Db, run_id: int) -> proposal.RunView:
+def _view(request: AnyRequest, db: Db, run_id: int) -> proposal.RunView:
     vocab = load_vocabulary()
     return proposal.run_view(
         db,
@@ -147,7 +148,7 @@ def _context(view: proposal.RunView) -> dict[str, Any]:
     return {"view": view, "run": view.run, "elapsed": max(0, int(elapsed))}
 
 
-def _show(request: Request, db: Db, run_id: int, *, error: str | None = None) -> Template:
+def _show(request: AnyRequest, db: Db, run_id: int, *, error: str | None = None) -> Template:
     view = _view(request, db, run_id)
     done = str(request.query_params.get("done") or "")
     if done in ("started", "already") and not view.active:
@@ -164,7 +165,7 @@ def _show(request: Request, db: Db, run_id: int, *, error: str | None = None) ->
     )
 
 
-def _index(request: Request, db: Db, *, error: str | None = None) -> Template:
+def _index(request: AnyRequest, db: Db, *, error: str | None = None) -> Template:
     me = _me(request)
     page_number = max(1, parse_int(request.query_params.get("page")) or 1)
     match_runs.recover_stale(db, region_id=me.region_id)
