@@ -124,3 +124,11 @@ def test_another_regions_run_is_not_found(bob_client, session, world):
     session.commit()
     assert bob_client.get(f"/runs/{run.id}").status_code == 404
     assert bob_client.get(f"/runs/{run.id}/progress").status_code == 404
+
+
+def test_hostile_addresses_are_answered_plainly(alice_client, world):
+    assert alice_client.get("/runs/not-a-number").status_code == 404
+    assert alice_client.get("/runs/999999").status_code == 404
+    for page in ("-5", "abc", "99999"):
+        response = alice_client.get(f"/runs?page={page}")
+        assert response.status_code == 200 and "Run matching" in response.text
