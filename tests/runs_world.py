@@ -90,6 +90,7 @@ def request(
     skills: list[str] | None = None,
     agencies: list[str] | None = None,
     window: tuple[dt.date, dt.date] = WINDOW,
+    needs_experienced: bool = False,  # the world's reviewers have no reviews behind them
 ) -> ReviewRequest:
     data = RequestInput(
         partnership_id=world.partnerships[code].id,
@@ -101,6 +102,7 @@ def request(
         high_profile=high_profile,
         agencies_involved=agencies or [],
         required_skills=skills or [],
+        needs_experienced=needs_experienced,
     )
     created = create_request(session, world.region_id, data, actor="test", status=status)
     session.commit()

@@ -73,8 +73,19 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     settings = getattr(getattr(app, "state", None), "settings", None)
     https = bool(getattr(settings, "secure_cookies", False))
     headers = MutableScopeHeaders.from_message(message)
+    # A handler may make the policy stricter, never looser. Kept: ``Referrer-Policy:
+    # no-referrer`` (pages reached from a signed link), and a CSP that sandboxes the document
+    # and loads nothing (``sandbox; default-src 'none'``: the email preview, whose inline styles
+    # cannot run anything in a sandbox without scripts). Anything else a handler set is replaced.
+    own_csp = headers.get("Content-Security-Policy") or ""
+    sealed = own_csp.startswith("sandbox;") and "default-src 'none'" in own_csp
+    no_referrer = headers.get("Referrer-Policy") == "no-referrer"
     for name, value in security_headers(csp_nonce(scope), https=https).items():
-        headers[name] = value  # replaces whatever a handler set: the policy is not negotiable
+        headers[name] = value
+    if sealed:
+        headers["Content-Security-Policy"] = own_csp
+    if no_referrer:
+        headers["Referrer-Policy"] = "no-referrer"
 
 
 # --- request shape -----------------------------------------------------------------------------

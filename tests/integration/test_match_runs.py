@@ -397,7 +397,7 @@ def test_the_problem_carries_experience_and_practice(session, world):
     doc = _by_id(problem["reviewers"])[match_runs.reviewer_key(ava)]
     assert doc["reviews_completed"] == 1
     assert doc["last_review_on"] == WINDOW[1].isoformat()
-    assert problem["requests"][0]["needs_experienced"] is True  # two peers: yes by default
+    assert problem["requests"][0]["needs_experienced"] is False  # as the request says
 
 
 def test_a_requests_team_shows_its_invitations_and_its_latest_proposal(engine, session, world):

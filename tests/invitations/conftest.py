@@ -51,6 +51,8 @@ def pool(session: Session, region_a: Region, partnership_a: Partnership, add_rev
 @pytest.fixture
 def make_request(session: Session, region_a: Region, partnership_a: Partnership):
     def make(reference: str = "LSCP-2027-001", peers: int = 2, **extra) -> ReviewRequest:
+        # The pool's reviewers have no reviews behind them: no team could be experienced.
+        extra.setdefault("needs_experienced", False)
         data = requests.RequestInput(
             partnership_id=partnership_a.id,
             reference=reference,
