@@ -38,7 +38,7 @@ def test_the_api_reference_renders_from_local_assets_under_the_policy(browser, l
     )
     page.goto(f"{live_url}/schema")
     page.locator(".swagger-ui .info .title").wait_for()
-    assert "PeerMatch API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert "PeerMatch partnership API" in page.locator(".swagger-ui .info .title").inner_text()
     assert violations == []
     assert [u for u in other_origins if not u.startswith("data:")] == []
 
