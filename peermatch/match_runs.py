@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from peermatch import audit, invitations, ledger
+from peermatch import audit, invitations, ledger, registry
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
 from peermatch.models import (
@@ -255,7 +255,7 @@ def build_problem(
     ):
         conflicts[reviewer_id].append(keys[request_id])
 
-    practice = _practice(session, ids)
+    practice = registry.reviews_completed(session, [i for i in ids if i is not None])
     locked_count = Counter(r for _, r in locked)
     reviewer_docs = []
     for r in reviewers:
@@ -272,9 +272,8 @@ def build_problem(
             "conflicts": sorted(set(conflicts[r.id])),
         }
         # Experience and practice (MATCHING.md): reviews before PeerMatch plus those it recorded.
-        completed, last = practice.get(r.id, (0, None))
-        last_on = max((d for d in (r.last_review_on, last) if d), default=None)
-        doc["reviews_completed"] = r.prior_reviews + completed
+        completed, last_on = practice.get(r.id, (r.prior_reviews, r.last_review_on))
+        doc["reviews_completed"] = completed
         doc["last_review_on"] = last_on.isoformat() if last_on else None
         reviewer_docs.append(doc)
 
@@ -313,21 +312,6 @@ def build_problem(
     }
     problem["as_of"] = today.isoformat()
     return problem
-
-
-def _practice(session: Session, reviewer_ids: list[int | None]) -> dict[int, tuple[int, dt.date]]:
-    """Per reviewer: reviews completed through PeerMatch, and the end of the latest one."""
-    rows = session.exec(
-        select(Assignment.reviewer_id, func.count(), func.max(ReviewRequest.window_end))
-        .join(ReviewRequest, col(ReviewRequest.id) == Assignment.request_id)
-        .where(
-            col(Assignment.reviewer_id).in_(reviewer_ids),
-            Assignment.status == AssignmentStatus.accepted,
-            ReviewRequest.status == RequestStatus.completed,
-        )
-        .group_by(col(Assignment.reviewer_id))
-    ).all()
-    return {rid: (int(n), last) for rid, n, last in rows}
 
 
 # --- starting and stopping -------------------------------------------------------------------
