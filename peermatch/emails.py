@@ -17,9 +17,9 @@ import icalendar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from peermatch.outbox import Email
-from peermatch.settings import PROJECT_ROOT
+from peermatch.resources import resource_dir
 
-EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
+EMAIL_TEMPLATES = resource_dir("templates") / "emails"
 PRODID = "-//PeerMatch//Peer review invitations//EN"
 
 
