@@ -1,31 +1,77 @@
 """The matching journey on the demo region (issue 6), in real headless Chromium: the demo
 coordinator opens a six-peer high-profile request through the request form, runs matching on
-demo-north, sees no peer from the asking partnership proposed, excludes one reviewer, runs
-matching again, approves, and the requests move to inviting; the proposal passes axe.
+demo-north, sees no peer from the asking partnership proposed, reads why a seat is empty,
+excludes one reviewer, runs matching again, approves, and the requests move to inviting; the
+proposal passes axe.
 
-The demo region has at least four eligible reviewers of every agency outside any partnership for
-any review window, so a single request always gets its whole team there; the empty-seat
-explanation is covered on a smaller region by test_matching_journey.py."""
+Reviewers are plentiful in the demo region (every agency has at least nine eligible outsiders
+for any window), so a request there normally gets its whole team. To have an empty seat to read,
+the test first submits, through the requests service, twenty more two-peer demo-north requests
+over the same March 2027 window, each requiring root cause analysis; only a dozen or so
+demo-north reviewers hold that skill, so some of those requests are left with empty seats and
+the proposal explains why."""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
 
 import pytest
 from axe import assert_accessible
 from sqlmodel import select
 
 from peermatch.demo import DEMO_COORDINATOR_EMAIL, DEMO_COORDINATOR_PASSWORD, seed_demo
-from peermatch.models import RequestStatus, ReviewRequest
+from peermatch.models import Partnership, Region, RequestStatus, ReviewRequest
+from peermatch.requests import RequestInput, create_request
 
 pytestmark = pytest.mark.browser
 
 REFERENCE = "KES-2027-950"
 PARTNERSHIP = "Kestrelby"
+WINDOW = (dt.date(2027, 3, 1), dt.date(2027, 3, 26))
+COMPETING = 20  # two-peer requests for root cause analysis: more than its holders can staff
 
 
 @pytest.fixture
 def demo(session):
     assert seed_demo(session)
     session.commit()
+
+
+@pytest.fixture
+def competing_requests(demo, session) -> list[str]:
+    """Submitted demo-north requests, spread over the other partnerships, that all need a
+    holder of root cause analysis over the same window; returns their references."""
+    region = session.exec(select(Region).where(Region.code == "demo-north")).one()
+    partnerships = [
+        p
+        for p in session.exec(
+            select(Partnership).where(Partnership.region_id == region.id).order_by(Partnership.id)
+        ).all()
+        if not p.name.startswith(PARTNERSHIP)
+    ]
+    references: list[str] = []
+    for i in range(COMPETING):
+        partnership = partnerships[i % len(partnerships)]
+        request = create_request(
+            session,
+            region.id,
+            RequestInput(
+                partnership_id=partnership.id,
+                reference=f"{partnership.code}-2027-9{i:02d}",
+                methodology="peer-review",
+                window_start=WINDOW[0],
+                window_end=WINDOW[1],
+                peers=2,
+                needs_experienced=False,
+                required_skills=["rca"],
+            ),
+            actor="test",
+            status=RequestStatus.submitted,
+        )
+        references.append(request.reference)
+    session.commit()
+    return references
 
 
 def _sign_in(page, live_url: str) -> None:
@@ -57,8 +103,8 @@ def _open_high_profile_request(page) -> None:
     page.get_by_label("Police").check()
     page.get_by_role("checkbox", name="Root cause analysis").check()
     page.get_by_label("Peers needed").fill("6")
-    _date(page, "Review window start", "1", "3", "2027")
-    _date(page, "Review window end", "26", "3", "2027")
+    _date(page, "Review window start", str(WINDOW[0].day), str(WINDOW[0].month), "2027")
+    _date(page, "Review window end", str(WINDOW[1].day), str(WINDOW[1].month), "2027")
     page.get_by_role("button", name="Save as draft").click()
     page.get_by_text("Request saved as a draft.").wait_for()
     page.get_by_role("button", name="Submit for matching").click()
@@ -85,8 +131,18 @@ def _team(page) -> tuple[object, list[tuple[str, str]]]:
     return section, team
 
 
+def _a_request_with_empty_seats(page, references: list[str]) -> str:
+    """The text of the first competing request's section that shows empty seats."""
+    for reference in references:
+        section = page.locator("section", has=page.get_by_role("heading", name=reference))
+        text = section.inner_text()
+        if "empty. Why:" in text:
+            return text
+    raise AssertionError("no competing request was left with an empty seat")
+
+
 def test_the_demo_coordinator_matches_a_high_profile_request_on_the_demo_region(
-    browser, live_url, demo, session, artifacts
+    browser, live_url, competing_requests, session, artifacts
 ):
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="en-GB", bypass_csp=True
@@ -106,6 +162,16 @@ def test_the_demo_coordinator_matches_a_high_profile_request_on_the_demo_region(
     assert all(partnership != PARTNERSHIP for _, partnership in team), team
     assert f"High profile: no {PARTNERSHIP} peers" in section.inner_text()
     assert f"{len(team)} of 6 seats filled" in section.inner_text()
+
+    # Read why a seat is empty on one of the requests competing for root cause analysis.
+    text = _a_request_with_empty_seats(page, competing_requests)
+    filled = re.search(r"(\d+) of 2 seats filled", text)
+    assert filled and int(filled.group(1)) < 2, text
+    assert re.search(r"(1 seat is|2 seats are) empty\. Why:", text), text
+    assert (
+        "placed on other requests in this proposal" in text
+        or "eligible reviewer holds Root cause analysis" in text
+    ), text
     page.screenshot(path=str(artifacts / "demo-proposal-first.png"), full_page=True)
 
     dropped = team[0][0]
