@@ -25,7 +25,7 @@ from peermatch.matching.instance import Instance
 from peermatch.matching.objective import Score, balance_of
 from peermatch.matching.seats import Restrictions, Rule, Seats
 
-__all__ = ["BranchAndBound", "Frontier", "Outcome", "Search", "breaking_skills"]
+__all__ = ["BranchAndBound", "Frontier", "Outcome", "Search", "breaking_skills", "region_of"]
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,17 @@ class _Node:
 class BranchAndBound:
     """A search that can be resumed with a larger budget or a newly known bound."""
 
-    def __init__(self, inst: Instance, seats: Seats) -> None:
+    def __init__(
+        self,
+        inst: Instance,
+        seats: Seats,
+        region: tuple[Restrictions, frozenset[int]] = (Restrictions(), frozenset()),
+    ) -> None:
+        """``region``: the root's restrictions and closed requests. By default the whole
+        problem; a smaller region (a guided dive) bounds only the solutions inside it."""
         self.search = Search(inst, seats)
         self.inst = inst
-        root = self.search.evaluate(Restrictions(), frozenset())
+        root = self.search.evaluate(*region)
         self.infeasible = root is None
         if root is not None:
             self.search.push(root)
@@ -204,3 +211,30 @@ def breaking_skills(inst: Instance, seats: Seats, relaxation: Relaxation) -> dic
         if lacking:
             breaking[q] = lacking[0]
     return breaking
+
+
+def region_of(
+    inst: Instance, seats: Seats, pairs: list[tuple[int, int]], undecided: list[int]
+) -> tuple[Restrictions, frozenset[int]]:
+    """The branch of the tree a partial solution points to: each request outside ``undecided``
+    whose ``pairs`` hold a missing skill gets that member's seat restricted to holders, and one
+    with no pair at all is closed. From an LP vertex (``pairs`` at 1, fractional requests
+    undecided) this is the region where the LP says the optimum lies."""
+    teams: dict[int, list[int]] = {}
+    for q, r in pairs:
+        teams.setdefault(q, []).append(r)
+    rules: dict[tuple[int, int], Rule] = {}
+    closed = set()
+    skip = set(undecided)
+    for q, missing in enumerate(seats.missing):
+        if not missing or q in skip:
+            continue
+        team = teams.get(q, [])
+        if not team and not seats.locked_team[q]:
+            closed.add(q)
+        for s in missing:
+            holders = [r for r in team if inst.skills[r, s]]
+            if holders:
+                seat = (q, int(inst.reviewer_agency[holders[0]]))
+                rules[seat] = rules.get(seat, Rule()).needing(s)
+    return Restrictions.of(rules), frozenset(closed)

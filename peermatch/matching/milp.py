@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -185,6 +186,53 @@ def build(inst: Instance, seats: Seats, weight: int) -> Milp:
     )
 
 
+def to_proto(
+    model: Milp, *, integer: bool = True, hint: list[tuple[int, int]] | None = None
+) -> Any:
+    """The model as an ``MPModelProto`` (built from the arrays, no Python object per entry of the
+    matrix), for ``pywraplp.Solver.SolveWithProto``; ``integer=False`` gives its LP relaxation."""
+    from ortools.linear_solver import linear_solver_pb2
+
+    proto = linear_solver_pb2.MPModelProto(maximize=True, objective_offset=model.offset)
+    upper = np.where(np.isinf(model.col_upper), np.inf, model.col_upper).tolist()
+    is_integer = (model.integer & integer).tolist()
+    add_variable = proto.variable.add
+    for ub, cost, kind in zip(upper, model.cost.tolist(), is_integer, strict=True):
+        add_variable(lower_bound=0.0, upper_bound=ub, objective_coefficient=cost, is_integer=kind)
+    starts, index, value = model.csr()
+    ends = np.append(starts[1:], len(index)).tolist()
+    index_list, value_list = index.tolist(), value.tolist()
+    add_row = proto.constraint.add
+    bounds = zip(model.row_lower.tolist(), model.row_upper.tolist(), strict=True)
+    for (lower, upper_bound), start, end in zip(bounds, starts.tolist(), ends, strict=True):
+        row = add_row(lower_bound=lower, upper_bound=upper_bound)
+        row.var_index.extend(index_list[start:end])
+        row.coefficient.extend(value_list[start:end])
+    if hint is not None:
+        chosen = set(hint)
+        every = zip(model.pair_q.tolist(), model.pair_r.tolist(), strict=True)
+        values = [1.0 if pair in chosen else 0.0 for pair in every]
+        proto.solution_hint.var_index.extend(range(len(values)))
+        proto.solution_hint.var_value.extend(values)
+    return proto
+
+
+def run_proto(proto: Any, solver_type: str, seconds: float, workers: int = 0) -> Any:
+    """Solve an ``MPModelProto`` with one of the solvers the OR-Tools wheel ships (``GLOP_LINEAR_
+    PROGRAMMING``, ``SCIP_MIXED_INTEGER_PROGRAMMING``…); returns the ``MPSolutionResponse``."""
+    from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+    kind = linear_solver_pb2.MPModelRequest.SolverType.Value(solver_type)
+    request = linear_solver_pb2.MPModelRequest(
+        model=proto, solver_type=kind, solver_time_limit_seconds=max(0.01, seconds)
+    )
+    if workers and solver_type.startswith("SCIP"):
+        request.solver_specific_parameters = f"parallel/maxnthreads = {workers}\n"
+    response = linear_solver_pb2.MPSolutionResponse()
+    pywraplp.Solver.SolveWithProto(request, response)
+    return response
+
+
 def solve(
     model: Milp,
     hint: list[tuple[int, int]] | None,
@@ -193,51 +241,22 @@ def solve(
     engine: str = "SCIP",
 ) -> MipResult:
     """Solve with a MIP solver OR-Tools ships, from the ``hint`` assignment; stops at
-    ``seconds``. SCIP by default: the HiGHS that ``pywraplp`` wraps crashed on a hint (OR-Tools
+    ``seconds``. SCIP by default: the HiGHS that OR-Tools wraps crashed on a hint (OR-Tools
     9.15), and without one took three times as long as SCIP on a scarce regional instance."""
-    from ortools.linear_solver import pywraplp
+    from ortools.linear_solver import linear_solver_pb2
 
     started = time.perf_counter()
-    solver = pywraplp.Solver.CreateSolver(engine)
-    if solver is None:
-        return MipResult(None, None, None, False)
-    infinity = solver.infinity()
-    cols = [
-        solver.IntVar(0.0, float(ub), "") if is_int else solver.NumVar(0.0, infinity, "")
-        for ub, is_int in zip(model.col_upper.tolist(), model.integer.tolist(), strict=True)
-    ]
-    starts, index, value = model.csr()
-    ends = np.append(starts[1:], len(index))
-    lower = np.where(np.isinf(model.row_lower), -infinity, model.row_lower).tolist()
-    upper = np.where(np.isinf(model.row_upper), infinity, model.row_upper).tolist()
-    index_list, value_list = index.tolist(), value.tolist()
-    for row, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        constraint = solver.Constraint(lower[row], upper[row])
-        for k in range(start, end):
-            constraint.SetCoefficient(cols[index_list[k]], value_list[k])
-    objective = solver.Objective()
-    for k, c in enumerate(model.cost.tolist()):
-        if c:
-            objective.SetCoefficient(cols[k], c)
-    objective.SetOffset(model.offset)
-    objective.SetMaximization()
-    if hint is not None:
-        chosen = set(hint)
-        every = zip(model.pair_q.tolist(), model.pair_r.tolist(), strict=True)
-        values = [1.0 if pair in chosen else 0.0 for pair in every]
-        solver.SetHint(cols[: len(values)], values)
-    if workers:
-        solver.SetNumThreads(workers)
+    proto = to_proto(model, hint=hint)
     left = seconds - (time.perf_counter() - started)
-    solver.SetTimeLimit(max(1, int(left * 1000)))
-    status = solver.Solve()
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+    response = run_proto(proto, f"{engine}_MIXED_INTEGER_PROGRAMMING", left, workers)
+    status = linear_solver_pb2.MPSolverResponseStatus
+    if response.status not in (status.Value("MPSOLVER_OPTIMAL"), status.Value("MPSOLVER_FEASIBLE")):
         return MipResult(None, None, None, False)
-    pairs = model.pairs_of(np.array([cols[k].solution_value() for k in range(len(model.pair_q))]))
-    bound = objective.BestBound()
+    pairs = model.pairs_of(np.asarray(response.variable_value))
+    bound = response.best_objective_bound
     return MipResult(
         pairs=pairs,
-        objective=round(objective.Value()),
+        objective=round(response.objective_value),
         bound=int(np.floor(bound + 1e-6)) if np.isfinite(bound) else None,
-        optimal=status == pywraplp.Solver.OPTIMAL,
+        optimal=response.status == status.Value("MPSOLVER_OPTIMAL"),
     )

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from peermatch.matching import milp
-from peermatch.matching.branch import BranchAndBound, Outcome
+from peermatch.matching.branch import BranchAndBound, Outcome, region_of
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -30,8 +30,9 @@ from peermatch.matching.flow import (
 )
 from peermatch.matching.heuristics import dive
 from peermatch.matching.instance import Instance, build
-from peermatch.matching.lp import lp_bound
+from peermatch.matching.lp import lp_point
 from peermatch.matching.objective import (
+    Score,
     balance_of,
     imbalance_of,
     objective_weight,
@@ -53,8 +54,8 @@ FULL_MODEL_PAIRS = 5_000
 # for at most BRANCH_WORK / pairs nodes (a regional problem gets about 70, a small one 2,000).
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
-FIRST_BRANCH_NODES = 20  # before the LP bound is computed
-EARLY_ROUND_SECONDS = 0.5  # the CP-SAT round between the short and the long search
+GUIDED_NODES = 40  # the dive into the branch an LP vertex points to
+LP_ROUND_SECONDS = 1.0  # CP-SAT on the requests the LP vertex leaves fractional
 MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if this much is left
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
 # SEARCH_SHARE, leaving the rest for the explanations.
@@ -152,7 +153,10 @@ class _Search:
         self.extra["skill_violations"] = len(self.violating)
 
     def _breaks_skills(self, q: int) -> bool:
-        team = self.seats.locked_team[q] + self.teams[q]
+        return self._team_breaks_skills(q, self.teams[q])
+
+    def _team_breaks_skills(self, q: int, free: list[int]) -> bool:
+        team = self.seats.locked_team[q] + free
         if not team or not self.inst.required[q]:
             return False
         held = self.inst.has_skills(np.asarray(team), self.inst.required[q])
@@ -204,23 +208,19 @@ class _Search:
             self.imbalance_floor = self._imbalance_floor()
 
     def _branch(self) -> None:
-        """Exact repair by branch and bound on the relaxation, within a work budget."""
+        """Exact repair: the skill-aware LP first (its bound is usually the optimum, and its
+        vertex or a dive it guides usually reaches it), then branch and bound on the flow
+        within a work budget, then the exact MILP."""
         self.method = "flow+branch"
         pairs = max(1, sum(c.size for c in self.seats.candidates))
         deadline = self.started + self.limits.seconds * SEARCH_SHARE
         budget = max(8, BRANCH_WORK // pairs)
-        # A short search first: most problems are settled in a few nodes. Its bound is usually
-        # already the optimum when they are not; what is missing is a solution reaching it, and
-        # one short CP-SAT round around the best open node finds it far sooner than more nodes.
-        # Otherwise the LP bound, then a longer search that may stop as soon as it meets it.
+        target = self._lp(deadline, budget)
+        if self.objective() >= self.bound:
+            return
         tree = BranchAndBound(self.inst, self.seats)
-        outcome = tree.run(deadline, min(budget // 5, FIRST_BRANCH_NODES))
-        if self._settle(outcome) and self.objective() < self.bound:
-            if pairs > FULL_MODEL_PAIRS:  # small problems: nodes are cheap, the tree is quicker
-                self._early_round()
-            if self.objective() < self.bound:
-                outcome = tree.run(deadline, budget, self._lp_target())
-                self._settle(outcome)
+        outcome = tree.run(deadline, budget, target)
+        self._settle(outcome)
         self.extra["branch_nodes"] = outcome.nodes
         if not self.infeasible and self.objective() < self.bound:
             self._mip()
@@ -257,20 +257,36 @@ class _Search:
             self.hood = outcome.frontier.requests
         return True
 
-    def _early_round(self) -> None:
-        """One short CP-SAT round on the best open node's offending requests."""
-        hood_requests = self.hood or self._dropped() or sorted(self.violating)
-        hood = self._neighbourhood(hood_requests, MAX_SHORTLIST_PER_AGENCY)
-        self.extra["early_round"] = True
-        self._run(hood, False, EARLY_ROUND_SECONDS)
-
-    def _lp_target(self) -> tuple[int, int] | None:
-        """Tighten the bound with the skill-aware LP; returns it as a (fill, -imbalance) score."""
-        bound = lp_bound(self.inst, self.seats, self.weight)
-        self.extra["lp_bound"] = bound is not None and bound < self.bound
-        if bound is None:
+    def _lp(self, deadline: float, budget: int) -> Score | None:
+        """The skill-aware LP: a tighter bound, returned as a (fill, -imbalance) score for the
+        tree, and a primal guide. Its vertex, less the requests it leaves fractional, is a
+        solution; a dive into the tree's branch that the vertex points to, then CP-SAT on the
+        fractional requests, look for one reaching the bound."""
+        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
+        point = lp_point(self.inst, self.seats, self.weight, left)
+        if point is None:
+            self.extra["lp_bound"] = False
             return None
-        self.bound = min(self.bound, bound)
+        self.extra["lp_bound"] = point.bound < self.bound
+        self.extra["lp_fractional"] = len(point.fractional)
+        self.bound = min(self.bound, point.bound)
+        hint = self._teams_of(point.pairs)  # the fractional requests' whole pairs: a hint
+        teams = {q: [] if q in point.fractional else team for q, team in hint.items()}
+        for q in range(self.inst.n_requests):
+            if teams[q] and self._team_breaks_skills(q, teams[q]):
+                teams[q] = []  # within GLOP's tolerances this never happens; never trust it
+        self._offer(teams)
+        if point.fractional and self.objective() < self.bound:
+            region = region_of(self.inst, self.seats, point.pairs, point.fractional)
+            dive = BranchAndBound(self.inst, self.seats, region)
+            outcome = dive.run(deadline, min(budget, GUIDED_NODES), split(self.weight, self.bound))
+            self.extra["guided_nodes"] = outcome.nodes
+            if outcome.pairs is not None:
+                self._offer(self._teams_of(outcome.pairs))
+        if point.fractional and self.objective() < self.bound:
+            self.context = hint
+            hood = Neighbourhood(requests=point.fractional, candidates=point.priced)
+            self._run(hood, False, LP_ROUND_SECONDS)
         return split(self.weight, self.bound)
 
     def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
