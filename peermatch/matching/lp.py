@@ -16,7 +16,9 @@ fractional, their requests are the neighbourhood left to decide (``LpPoint.fract
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,10 @@ INTEGRAL = 1e-6
 # A reduced cost this far below zero keeps its pair out of every LP optimum (the objective's
 # coefficients are integers, so a real one is far larger).
 REDUCED_COST = 1e-6
+# Above this many candidate pairs (national problems have millions) the LP's columns are
+# generated rather than all built; each round adds at most this many per request.
+FULL_LP_PAIRS = 400_000
+PRICED_PER_REQUEST = 50
 
 
 @dataclass(frozen=True)
@@ -46,28 +52,60 @@ class LpPoint:
     priced: dict[int, np.ndarray]
 
 
-def lp_point(inst: Instance, seats: Seats, weight: int, seconds: float = 30.0) -> LpPoint | None:
-    """Solve the LP; None if GLOP does not return an optimum within ``seconds``."""
-    from ortools.linear_solver import linear_solver_pb2
-
-    model = milp.build(inst, seats, weight)
-    response = milp.run_proto(
-        milp.to_proto(model, integer=False), "GLOP_LINEAR_PROGRAMMING", seconds
-    )
-    if response.status != linear_solver_pb2.MPSolverResponseStatus.Value("MPSOLVER_OPTIMAL"):
-        return None
+def lp_point(
+    inst: Instance,
+    seats: Seats,
+    weight: int,
+    seconds: float = 30.0,
+    start: list[tuple[int, int]] | None = None,
+) -> LpPoint | None:
+    """Solve the LP within ``seconds``; None if GLOP does not return an optimum in time. Up to
+    FULL_LP_PAIRS candidate pairs the LP holds them all; beyond, columns are generated: from the
+    pairs ``start`` (a flow's), add each round the pairs whose reduced cost under the current
+    duals is positive (at most PRICED_PER_REQUEST per request), until none is. The bound is
+    valid after any round: the restricted optimum plus every positive reduced cost (each pair
+    can add at most its reduced cost, times its upper bound 1)."""
+    deadline = time.perf_counter() + seconds
+    layout = milp.Layout(inst, seats)
+    if layout.n_pairs <= FULL_LP_PAIRS:
+        columns = np.arange(layout.n_pairs)
+    else:
+        columns = np.unique(layout.index_of(start or []))
+    while True:
+        model = layout.build(weight, columns)
+        left = deadline - time.perf_counter()
+        response = milp.run_proto(
+            milp.to_proto(model, integer=False), "GLOP_LINEAR_PROGRAMMING", left
+        )
+        if not milp.is_optimal(response):
+            return None
+        reduced = layout.price(weight, np.asarray(response.dual_value))
+        reduced[columns] = np.minimum(reduced[columns], 0.0)  # in the model: priced already
+        entering = np.flatnonzero(reduced > REDUCED_COST)
+        gain = float(reduced[entering].sum())
+        if not entering.size or time.perf_counter() >= deadline:
+            break
+        columns = np.union1d(columns, _best_per_request(layout, reduced, entering))
     x = np.asarray(response.variable_value)[: len(model.pair_q)]
     fractional = (x > INTEGRAL) & (x < 1 - INTEGRAL)
-    zero = np.asarray(response.reduced_cost)[: len(model.pair_q)] >= -REDUCED_COST
+    fractional_q = np.unique(model.pair_q[fractional])
+    zero = reduced >= -REDUCED_COST
     return LpPoint(
-        bound=math.floor(response.objective_value + ROUNDING_MARGIN),
+        bound=math.floor(response.objective_value + gain + ROUNDING_MARGIN),
         pairs=model.pairs_of(np.where(fractional, 0.0, x)),
-        fractional=sorted(set(model.pair_q[fractional].tolist())),
-        priced={
-            q: model.pair_r[(model.pair_q == q) & zero]
-            for q in np.unique(model.pair_q[fractional]).tolist()
-        },
+        fractional=fractional_q.tolist(),
+        priced={q: layout.pair_r[(layout.pair_q == q) & zero] for q in fractional_q.tolist()},
     )
+
+
+def _best_per_request(layout: milp.Layout, reduced: np.ndarray, entering: np.ndarray) -> Any:
+    """Of the ``entering`` pairs, the PRICED_PER_REQUEST with the largest reduced cost per
+    request."""
+    q = layout.pair_q[entering]
+    order = np.lexsort((-reduced[entering], q))
+    entering, q = entering[order], q[order]
+    rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+    return entering[rank < PRICED_PER_REQUEST]
 
 
 def lp_bound(inst: Instance, seats: Seats, weight: int) -> int | None:

@@ -93,97 +93,169 @@ class _Rows:
         self.upper.append(np.asarray(upper, dtype=np.float64))
         return numbers
 
+    def copy(self) -> _Rows:
+        """The same rows with no entries yet."""
+        other = _Rows()
+        other.lower, other.upper, other.count = list(self.lower), list(self.upper), self.count
+        return other
+
     def enter(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray | float) -> None:
         self.rows.append(np.asarray(rows, dtype=np.int64))
         self.cols.append(np.asarray(cols, dtype=np.int64))
         self.values.append(np.broadcast_to(np.asarray(values, dtype=np.float64), len(rows)))
 
 
+class Layout:
+    """The rows of the exact model, numbered over every candidate pair, whichever columns a
+    model then holds: ``build`` enters some of the pairs, ``price`` prices all of them against
+    the duals of a model holding only some (column generation, for national problems whose
+    MILP has millions of columns)."""
+
+    def __init__(self, inst: Instance, seats: Seats) -> None:
+        self.inst, self.seats = inst, seats
+        sizes = np.array([c.size for c in seats.candidates], dtype=np.int64)
+        self.pair_q = np.repeat(np.arange(inst.n_requests, dtype=np.int64), sizes)
+        self.pair_r = np.concatenate(
+            [c.astype(np.int64) for c in seats.candidates] + [np.zeros(0, np.int64)]
+        )
+        rows = _Rows()
+        # Seats, and `staffed` columns for requests whose skill rule binds only a team that
+        # exists.
+        self.staffed_q = np.array(
+            [q for q in range(inst.n_requests) if sizes[q] and seats.missing[q]
+             and not seats.locked_team[q]], dtype=np.int64)  # fmt: skip
+        self.is_staffed = np.zeros(inst.n_requests, dtype=bool)
+        self.is_staffed[self.staffed_q] = True
+        free = seats.free.astype(np.float64)
+        self.seat_row = rows.add(
+            np.full(inst.n_requests, -np.inf), np.where(self.is_staffed, 0.0, free)
+        )
+        # One member per agency per team, where two or more candidates share one.
+        n_a = int(inst.reviewer_agency.max()) + 1 if inst.n_reviewers else 1
+        team = self.pair_q * n_a + inst.reviewer_agency[self.pair_r]
+        keys, which, counts = np.unique(team, return_inverse=True, return_counts=True)
+        shared = counts > 1
+        key_row = np.full(len(keys), -1, dtype=np.int64)
+        key_row[shared] = rows.add(np.full(int(shared.sum()), -np.inf), np.ones(int(shared.sum())))
+        self.agency_row = key_row[which]  # per pair, -1 where the pair is alone in its agency
+        # Capacity, where a reviewer has more candidate seats than spare capacity.
+        load = np.bincount(self.pair_r, minlength=inst.n_reviewers)
+        binding = np.flatnonzero(load > seats.spare)
+        self.capacity_row = np.full(inst.n_reviewers, -1, dtype=np.int64)
+        self.capacity_row[binding] = rows.add(
+            np.full(len(binding), -np.inf), seats.spare[binding].astype(np.float64)
+        )
+        # Skills: Σ holders ≥ staffed (≥ 1 for a locked team), a row per (request, skill).
+        self.skill_row = np.full((inst.n_requests, inst.skills.shape[1]), -1, dtype=np.int64)
+        for q in range(inst.n_requests):
+            for s in seats.missing[q] if sizes[q] else ():
+                locked = not self.is_staffed[q]
+                self.skill_row[q, s] = rows.add(
+                    np.full(1, 1.0 if locked else 0.0), np.full(1, np.inf)
+                )[0]
+        # |balance_p| as t_p ≥ ±balance_p for every partnership a pair can move.
+        lender = inst.reviewer_partnership[self.pair_r].astype(np.int64)
+        receiver = inst.request_partnership[self.pair_q].astype(np.int64)
+        cross = lender != receiver
+        self.touched = np.unique(np.concatenate([lender[cross], receiver[cross]]))
+        base = seats.base.astype(np.float64)
+        self.plus = np.full(inst.n_partnerships, -1, dtype=np.int64)  # t − Σ moves ≥ base
+        self.minus = np.full(inst.n_partnerships, -1, dtype=np.int64)  # t + Σ moves ≥ −base
+        self.plus[self.touched] = rows.add(base[self.touched], np.full(len(self.touched), np.inf))
+        self.minus[self.touched] = rows.add(-base[self.touched], np.full(len(self.touched), np.inf))
+        self.rows = rows
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_q)
+
+    def index_of(self, pairs: list[tuple[int, int]]) -> np.ndarray:
+        """The pair numbers of (request, reviewer) candidate pairs (pairs are in request, then
+        reviewer order, so one key sorts them all)."""
+        if not pairs:
+            return np.zeros(0, dtype=np.int64)
+        n_r = max(1, self.inst.n_reviewers)
+        wanted = np.array([q * n_r + r for q, r in pairs], dtype=np.int64)
+        return np.searchsorted(self.pair_q * n_r + self.pair_r, wanted)
+
+    def price(self, weight: int, duals: np.ndarray) -> np.ndarray:
+        """The reduced cost ``c − yᵀA`` of every pair's column under the row duals ``duals``."""
+        q, r = self.pair_q, self.pair_r
+        y = np.append(np.asarray(duals, dtype=np.float64), 0.0)  # row -1: no row
+        value = weight - y[self.seat_row[q]] - y[self.agency_row] - y[self.capacity_row[r]]
+        for s in range(self.skill_row.shape[1]):
+            rows = self.skill_row[q, s]
+            value -= np.where(self.inst.skills[r, s], y[rows], 0.0)
+        lender = self.inst.reviewer_partnership[r]
+        receiver = self.inst.request_partnership[q]
+        move = -y[self.plus[lender]] + y[self.plus[receiver]] + y[self.minus[lender]]
+        move -= y[self.minus[receiver]]
+        return np.asarray(value - np.where(lender != receiver, move, 0.0))
+
+    def build(self, weight: int, columns: np.ndarray | None = None) -> Milp:
+        """The model with the pairs ``columns`` (indices into the pairs; default all)."""
+        inst, seats = self.inst, self.seats
+        chosen = np.arange(self.n_pairs) if columns is None else np.asarray(columns, np.int64)
+        pair_q, pair_r = self.pair_q[chosen], self.pair_r[chosen]
+        n_x = len(chosen)
+        x = np.arange(n_x, dtype=np.int64)
+        rows = self.rows.copy()
+        rows.enter(self.seat_row[pair_q], x, 1.0)
+        staffed_col = np.full(inst.n_requests, -1, dtype=np.int64)
+        staffed_col[self.staffed_q] = n_x + np.arange(len(self.staffed_q))
+        free = seats.free.astype(np.float64)
+        rows.enter(
+            self.seat_row[self.staffed_q], staffed_col[self.staffed_q], -free[self.staffed_q]
+        )
+        agency = self.agency_row[chosen]
+        rows.enter(agency[agency >= 0], x[agency >= 0], 1.0)
+        capacity = self.capacity_row[pair_r]
+        rows.enter(capacity[capacity >= 0], x[capacity >= 0], 1.0)
+        for s in range(self.skill_row.shape[1]):
+            skill = self.skill_row[pair_q, s]
+            holds = (skill >= 0) & inst.skills[pair_r, s]
+            rows.enter(skill[holds], x[holds], 1.0)
+        staffed_skill = self.skill_row[self.staffed_q]
+        has_row = staffed_skill >= 0
+        rows.enter(
+            staffed_skill[has_row],
+            np.broadcast_to(staffed_col[self.staffed_q][:, None], staffed_skill.shape)[has_row],
+            -1.0,
+        )
+        lender = inst.reviewer_partnership[pair_r].astype(np.int64)
+        receiver = inst.request_partnership[pair_q].astype(np.int64)
+        cross = lender != receiver
+        n_cols = n_x + len(self.staffed_q)
+        touched = self.touched
+        t_col = n_cols + np.arange(len(touched))
+        rows.enter(self.plus[touched], t_col, 1.0)
+        rows.enter(self.minus[touched], t_col, 1.0)
+        moved = x[cross]
+        rows.enter(self.plus[lender[cross]], moved, -1.0)
+        rows.enter(self.plus[receiver[cross]], moved, 1.0)
+        rows.enter(self.minus[lender[cross]], moved, 1.0)
+        rows.enter(self.minus[receiver[cross]], moved, -1.0)
+        untouched = np.setdiff1d(np.arange(inst.n_partnerships), touched)
+        offset = float(weight * len(inst.locked) - np.abs(seats.base[untouched]).sum())
+        n_t, n_s = len(touched), len(self.staffed_q)
+        return Milp(
+            cost=np.concatenate([np.full(n_x, float(weight)), np.zeros(n_s), -np.ones(n_t)]),
+            col_upper=np.concatenate([np.ones(n_x + n_s), np.full(n_t, np.inf)]),
+            integer=np.concatenate([np.ones(n_x + n_s, bool), np.zeros(n_t, bool)]),
+            row_lower=np.concatenate(rows.lower),
+            row_upper=np.concatenate(rows.upper),
+            entry_row=np.concatenate(rows.rows),
+            entry_col=np.concatenate(rows.cols),
+            entry_value=np.concatenate(rows.values),
+            offset=offset,
+            pair_q=pair_q,
+            pair_r=pair_r,
+        )
+
+
 def build(inst: Instance, seats: Seats, weight: int) -> Milp:
-    sizes = np.array([c.size for c in seats.candidates], dtype=np.int64)
-    pair_q = np.repeat(np.arange(inst.n_requests, dtype=np.int64), sizes)
-    pair_r = np.concatenate(
-        [c.astype(np.int64) for c in seats.candidates] + [np.zeros(0, np.int64)]
-    )
-    n_x = len(pair_q)
-    x = np.arange(n_x, dtype=np.int64)
-    rows = _Rows()
-    # Seats, and `staffed` columns for requests whose skill rule binds only a team that exists.
-    staffed_q = np.array(
-        [q for q in range(inst.n_requests) if sizes[q] and seats.missing[q]
-         and not seats.locked_team[q]], dtype=np.int64)  # fmt: skip
-    staffed_col = np.full(inst.n_requests, -1, dtype=np.int64)
-    staffed_col[staffed_q] = n_x + np.arange(len(staffed_q))
-    free = seats.free.astype(np.float64)
-    seat_upper = np.where(staffed_col >= 0, 0.0, free)
-    seat_row = rows.add(np.full(inst.n_requests, -np.inf), seat_upper)
-    rows.enter(seat_row[pair_q], x, 1.0)
-    rows.enter(seat_row[staffed_q], staffed_col[staffed_q], -free[staffed_q])
-    # One member per agency per team, where two or more candidates share one.
-    n_a = int(inst.reviewer_agency.max()) + 1 if inst.n_reviewers else 1
-    team = pair_q * n_a + inst.reviewer_agency[pair_r]
-    keys, which, counts = np.unique(team, return_inverse=True, return_counts=True)
-    agency_row = rows.add(np.full(len(keys), -np.inf), np.ones(len(keys)))
-    shared = counts[which] > 1
-    rows.enter(agency_row[which[shared]], x[shared], 1.0)
-    # Capacity, where a reviewer has more candidate seats than spare capacity.
-    load = np.bincount(pair_r, minlength=inst.n_reviewers)
-    binding = np.flatnonzero(load > seats.spare)
-    capacity_row = np.full(inst.n_reviewers, -1, dtype=np.int64)
-    capacity_row[binding] = rows.add(np.full(len(binding), -np.inf), seats.spare[binding])
-    tight = capacity_row[pair_r] >= 0
-    rows.enter(capacity_row[pair_r[tight]], x[tight], 1.0)
-    # Skills: Σ holders ≥ staffed (≥ 1 for a locked team).
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    for q in range(inst.n_requests):
-        if not sizes[q]:
-            continue
-        cols = x[starts[q] : starts[q + 1]]
-        for s in seats.missing[q]:
-            holders = cols[inst.skills[pair_r[cols], s]]
-            if staffed_col[q] >= 0:
-                row = rows.add(np.zeros(1), np.full(1, np.inf))
-                rows.enter(np.repeat(row, len(holders)), holders, 1.0)
-                rows.enter(row, staffed_col[q : q + 1], -1.0)
-            else:
-                row = rows.add(np.ones(1), np.full(1, np.inf))
-                rows.enter(np.repeat(row, len(holders)), holders, 1.0)
-    # |balance_p| as t_p ≥ ±balance_p for every partnership a pair can move.
-    lender = inst.reviewer_partnership[pair_r].astype(np.int64)
-    receiver = inst.request_partnership[pair_q].astype(np.int64)
-    cross = lender != receiver
-    touched = np.unique(np.concatenate([lender[cross], receiver[cross]]))
-    n_cols = n_x + len(staffed_q)
-    t_col = np.full(inst.n_partnerships, -1, dtype=np.int64)
-    t_col[touched] = n_cols + np.arange(len(touched))
-    base = seats.base.astype(np.float64)
-    plus = np.full(inst.n_partnerships, -1, dtype=np.int64)  # t − Σ moves ≥ base
-    minus = np.full(inst.n_partnerships, -1, dtype=np.int64)  # t + Σ moves ≥ −base
-    plus[touched] = rows.add(base[touched], np.full(len(touched), np.inf))
-    minus[touched] = rows.add(-base[touched], np.full(len(touched), np.inf))
-    rows.enter(plus[touched], t_col[touched], 1.0)
-    rows.enter(minus[touched], t_col[touched], 1.0)
-    moved = x[cross]
-    rows.enter(plus[lender[cross]], moved, -1.0)
-    rows.enter(plus[receiver[cross]], moved, 1.0)
-    rows.enter(minus[lender[cross]], moved, 1.0)
-    rows.enter(minus[receiver[cross]], moved, -1.0)
-    untouched = np.setdiff1d(np.arange(inst.n_partnerships), touched)
-    offset = float(weight * len(inst.locked) - np.abs(seats.base[untouched]).sum())
-    n_t = len(touched)
-    return Milp(
-        cost=np.concatenate([np.full(n_x, float(weight)), np.zeros(len(staffed_q)), -np.ones(n_t)]),
-        col_upper=np.concatenate([np.ones(n_x + len(staffed_q)), np.full(n_t, np.inf)]),
-        integer=np.concatenate([np.ones(n_x + len(staffed_q), bool), np.zeros(n_t, bool)]),
-        row_lower=np.concatenate(rows.lower),
-        row_upper=np.concatenate(rows.upper),
-        entry_row=np.concatenate(rows.rows),
-        entry_col=np.concatenate(rows.cols),
-        entry_value=np.concatenate(rows.values),
-        offset=offset,
-        pair_q=pair_q,
-        pair_r=pair_r,
-    )
+    """The exact model with every candidate pair."""
+    return Layout(inst, seats).build(weight)
 
 
 def to_proto(
@@ -231,6 +303,15 @@ def run_proto(proto: Any, solver_type: str, seconds: float, workers: int = 0) ->
     response = linear_solver_pb2.MPSolutionResponse()
     pywraplp.Solver.SolveWithProto(request, response)
     return response
+
+
+def is_optimal(response: Any) -> bool:
+    """Whether an ``MPSolutionResponse`` holds a proven optimum."""
+    from ortools.linear_solver import linear_solver_pb2
+
+    return bool(
+        response.status == linear_solver_pb2.MPSolverResponseStatus.Value("MPSOLVER_OPTIMAL")
+    )
 
 
 def solve(

@@ -55,6 +55,7 @@ FULL_MODEL_PAIRS = 5_000
 BRANCH_PAIRS = 60_000
 BRANCH_WORK = 2_000_000
 GUIDED_NODES = 40  # the dive into the branch an LP vertex points to
+LARGE_GUIDED_NODES = 2  # the same where every node is a national flow
 LP_ROUND_SECONDS = 1.0  # CP-SAT on the requests the LP vertex leaves fractional
 MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if this much is left
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
@@ -167,7 +168,9 @@ class _Search:
         if not self.large:
             self._branch()
         else:
-            self._dive()
+            self._generated_lp()
+            if not self.infeasible and self.objective() < self.bound:
+                self._dive()
         if self.infeasible or self.objective() >= self.bound:
             return
         self.method += "+cpsat"
@@ -196,8 +199,16 @@ class _Search:
         relaxed = self._teams_of(self.relaxation.pairs)
         return [q for q, team in self.teams.items() if len(team) < len(relaxed[q])]
 
+    def _generated_lp(self) -> None:
+        """Large problems: the skill-aware LP with its columns generated from the relaxation's
+        pairs; its bound and vertex, as for ``_branch``, with a dive of only a few nodes (each
+        is a national flow)."""
+        self.method = "flow+lp"
+        deadline = self.started + self.limits.seconds * DIVE_SHARE
+        self._lp(deadline, LARGE_GUIDED_NODES, self.relaxation.pairs)
+
     def _dive(self) -> None:
-        self.method = "flow+dive"
+        self.method += "+dive"
         deadline = self.started + self.limits.seconds * DIVE_SHARE
         pairs, _ = dive(self.inst, self.seats, self.relaxation, deadline, self.first_pass)
         if pairs is not None:
@@ -257,13 +268,14 @@ class _Search:
             self.hood = outcome.frontier.requests
         return True
 
-    def _lp(self, deadline: float, budget: int) -> Score | None:
+    def _lp(
+        self, deadline: float, budget: int, start: list[tuple[int, int]] | None = None
+    ) -> Score | None:
         """The skill-aware LP: a tighter bound, returned as a (fill, -imbalance) score for the
         tree, and a primal guide. Its vertex, less the requests it leaves fractional, is a
         solution; a dive into the tree's branch that the vertex points to, then CP-SAT on the
         fractional requests, look for one reaching the bound."""
-        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
-        point = lp_point(self.inst, self.seats, self.weight, left)
+        point = lp_point(self.inst, self.seats, self.weight, deadline - time.perf_counter(), start)
         if point is None:
             self.extra["lp_bound"] = False
             return None
@@ -286,7 +298,8 @@ class _Search:
         if point.fractional and self.objective() < self.bound:
             self.context = hint
             hood = Neighbourhood(requests=point.fractional, candidates=point.priced)
-            self._run(hood, False, LP_ROUND_SECONDS)
+            cap = self.limits.seconds * ROUND_SHARE if self.large else LP_ROUND_SECONDS
+            self._run(hood, False, cap)
         return split(self.weight, self.bound)
 
     def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:

@@ -10,6 +10,8 @@ from exhaustive import exhaustive_optimum
 from hypothesis import HealthCheck, assume, given, settings
 from test_property import problems
 
+from peermatch.matching import lp
+from peermatch.matching import solver as solver_module
 from peermatch.matching.branch import breaking_skills
 from peermatch.matching.flow import relax, solved
 from peermatch.matching.generate import generate
@@ -70,9 +72,23 @@ def test_the_dive_path_is_valid_and_never_beats_the_optimum(data):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_dive_runs_on_a_small_generated_problem(seed):
+def test_the_dive_runs_on_a_small_generated_problem(seed, monkeypatch):
+    monkeypatch.setattr(solver_module, "lp_point", lambda *args: None)  # as if GLOP timed out
     p = generate(5, 80, 14, seed=seed, scarce_skill=True, experience=True)
     s = solve(p, time_limit=10.0, workers=1, branch_pairs=0)
     assert validate(p, s) == []
-    assert str(s.extra["method"]).startswith("flow+dive") or s.extra["method"] == "flow"
+    assert str(s.extra["method"]).startswith("flow+lp+dive") or s.extra["method"] == "flow"
     assert "branch_nodes" not in s.extra
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_large_path_proves_small_problems_with_generated_columns(seed, monkeypatch):
+    monkeypatch.setattr(lp, "FULL_LP_PAIRS", 0)  # generate the columns, as for national ones
+    p = generate(5, 80, 14, seed=seed, scarce_skill=True, experience=True)
+    s = solve(p, time_limit=10.0, workers=1, branch_pairs=0)
+    assert validate(p, s) == []
+    assert str(s.extra["method"]).startswith("flow+lp") or s.extra["method"] == "flow"
+    best = solve(p, time_limit=10.0, workers=1)  # the branch path
+    assert (s.filled, s.imbalance) == (best.filled, best.imbalance)
+    if s.extra["method"] == "flow+lp":
+        assert s.status == "optimal"
