@@ -37,7 +37,7 @@ REDUCED_COST = 1e-6
 # Above this many candidate pairs (national problems have millions) the LP's columns are
 # generated rather than all built; each round adds at most this many per request.
 FULL_LP_PAIRS = 400_000
-PRICED_PER_REQUEST = 50
+PRICED_PER_REQUEST = 30
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,20 @@ def lp_point(
     seconds: float = 30.0,
     start: list[tuple[int, int]] | None = None,
 ) -> LpPoint | None:
-    """Solve the LP within ``seconds``; None if GLOP does not return an optimum in time. Up to
-    FULL_LP_PAIRS candidate pairs the LP holds them all; beyond, columns are generated: from the
-    pairs ``start`` (a flow's), add each round the pairs whose reduced cost under the current
-    duals is positive (at most PRICED_PER_REQUEST per request), until none is. The bound is
-    valid after any round: the restricted optimum plus every positive reduced cost (each pair
-    can add at most its reduced cost, times its upper bound 1)."""
+    """Solve the LP within ``seconds``. Up to FULL_LP_PAIRS candidate pairs the LP holds them
+    all; beyond, columns are generated: from the pairs ``start`` (a flow's), add each round the
+    pairs whose reduced cost under the current duals is positive (at most PRICED_PER_REQUEST per
+    request), until none is, or the vertex is integral and no pair can lift the bound past it.
+    The bound is valid after any round: the restricted optimum plus every positive reduced cost
+    (each pair can add at most its reduced cost, times its upper bound 1), so when time runs out
+    the last round's point is returned; None if not even one round was solved."""
     deadline = time.perf_counter() + seconds
     layout = milp.Layout(inst, seats)
     if layout.n_pairs <= FULL_LP_PAIRS:
         columns = np.arange(layout.n_pairs)
     else:
         columns = np.unique(layout.index_of(start or []))
+    point = None
     while True:
         model = layout.build(weight, columns)
         left = deadline - time.perf_counter()
@@ -78,14 +80,21 @@ def lp_point(
             milp.to_proto(model, integer=False), "GLOP_LINEAR_PROGRAMMING", left
         )
         if not milp.is_optimal(response):
-            return None
+            return point
         reduced = layout.price(weight, np.asarray(response.dual_value))
         reduced[columns] = np.minimum(reduced[columns], 0.0)  # in the model: priced already
         entering = np.flatnonzero(reduced > REDUCED_COST)
-        gain = float(reduced[entering].sum())
-        if not entering.size or time.perf_counter() >= deadline:
-            break
+        point = _point(layout, model, response, reduced, float(reduced[entering].sum()))
+        value = math.floor(response.objective_value + ROUNDING_MARGIN)
+        settled = not point.fractional and point.bound == value
+        if not entering.size or settled or time.perf_counter() >= deadline:
+            return point
         columns = np.union1d(columns, _best_per_request(layout, reduced, entering))
+
+
+def _point(
+    layout: milp.Layout, model: milp.Milp, response: Any, reduced: np.ndarray, gain: float
+) -> LpPoint:
     x = np.asarray(response.variable_value)[: len(model.pair_q)]
     fractional = (x > INTEGRAL) & (x < 1 - INTEGRAL)
     fractional_q = np.unique(model.pair_q[fractional])

@@ -3,10 +3,13 @@
 1. Place the locked pairs; refuse (status infeasible) when their teams can never get a skill.
 2. Solve the relaxation without the skill rule as a min-cost flow: exact, fast, and a proven
    bound on both objectives. If its teams satisfy the skill rule, it is optimal: done.
-3. Otherwise repair: branch and bound on the flow with a skill-aware LP bound (problems up to
-   regional size) or a dive forcing skill holders onto the offending teams (larger ones), then
-   CP-SAT on neighbourhoods (or on the whole of a small problem). Every step is bounded by the
-   best proven bound, so a solution that reaches it is proven optimal.
+3. Otherwise the skill-aware LP (columns generated for national problems): a tighter bound, and
+   a vertex that is usually a solution reaching it; where it is fractional, a dive into the
+   branch it points to and CP-SAT on the fractional requests.
+4. If that leaves a gap: branch and bound on the flow and then the exact MILP (SCIP) on problems
+   up to regional size, a dive forcing skill holders on larger ones; then CP-SAT on
+   neighbourhoods (or on the whole of a small problem). Every step is bounded by the best proven
+   bound, so a solution that reaches it is proven optimal.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if th
 # Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
 # SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
+LARGE_LP_SHARE = 0.75  # large problems: the generated LP may run until then (the dive after it)
 SEARCH_SHARE = 0.85
 PRACTICE_SHARE = 0.92  # the third objective may run until then
 ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
@@ -204,7 +208,7 @@ class _Search:
         pairs; its bound and vertex, as for ``_branch``, with a dive of only a few nodes (each
         is a national flow)."""
         self.method = "flow+lp"
-        deadline = self.started + self.limits.seconds * DIVE_SHARE
+        deadline = self.started + self.limits.seconds * LARGE_LP_SHARE
         self._lp(deadline, LARGE_GUIDED_NODES, self.relaxation.pairs)
 
     def _dive(self) -> None:
@@ -213,7 +217,8 @@ class _Search:
         pairs, _ = dive(self.inst, self.seats, self.relaxation, deadline, self.first_pass)
         if pairs is not None:
             self._offer(self._teams_of(pairs))
-        if self.objective() < self.bound:
+        fits = self.elapsed() + 2 * self.first_pass < self.limits.seconds * SEARCH_SHARE
+        if self.objective() < self.bound and fits:
             # Likely to end unproven: the imbalance bound for that case costs one more flow,
             # which is only sure to fit now.
             self.imbalance_floor = self._imbalance_floor()
@@ -288,7 +293,8 @@ class _Search:
             if teams[q] and self._team_breaks_skills(q, teams[q]):
                 teams[q] = []  # within GLOP's tolerances this never happens; never trust it
         self._offer(teams)
-        if point.fractional and self.objective() < self.bound:
+        flow_fits = time.perf_counter() + 2 * self.first_pass < deadline  # a node is a flow
+        if point.fractional and self.objective() < self.bound and flow_fits:
             region = region_of(self.inst, self.seats, point.pairs, point.fractional)
             dive = BranchAndBound(self.inst, self.seats, region)
             outcome = dive.run(deadline, min(budget, GUIDED_NODES), split(self.weight, self.bound))
