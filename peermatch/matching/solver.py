@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,12 +40,12 @@ from peermatch.matching.objective import (
     balance_of,
     imbalance_of,
     objective_weight,
-    score_of,
     split,
     weighted,
 )
 from peermatch.matching.practice import improve as improve_practice
 from peermatch.matching.problem import Pair, Problem, Solution
+from peermatch.matching.record import Record, Teams
 from peermatch.matching.repair import Limits, Neighbourhood, repair
 from peermatch.matching.seats import LockedInfeasible, Seats, place_locked
 
@@ -94,341 +95,338 @@ def solve(
     # follows forces skills more decisively at the same price per step.
     large = sum(c.size for c in seats.candidates) > branch_pairs
     steered = relax_towards_skills(inst, seats, started, time_limit, 0 if large else SKILL_PASSES)
-    search = _Search(inst, seats, started, Limits(time_limit, workers, seed), large)
-    search.extra["relaxation_passes"] = steered.passes
-    relaxation = steered.relaxation
-    search.start_from(
-        relaxation.pairs, relaxation.filled, relaxation.imbalance, steered.first_pass_seconds
-    )
+    log.info("relaxation solved", extra={"relaxation_seconds": time.perf_counter() - started})
+    search = _Search(
+        inst, seats, started, Limits(time_limit, workers, seed), large, steered.relaxation,
+        steered.first_pass_seconds,
+    )  # fmt: skip
+    record = _first_record(search)
+    record.extra["relaxation_passes"] = steered.passes
+    record.extra["skill_violations"] = len(search.violating)
     if search.violating:
-        search.repair_skills()
-    return search.solution()
+        repair_skills(search, record)
+    return _solution(search, record)
 
 
+@dataclass
 class _Search:
-    """The incumbent assignment, the proven bound, and the repair loop between them."""
+    """The fixed inputs of the search, and where CP-SAT should look next (``context``: a
+    solution to improve, default the incumbent; ``hood``: requests to re-decide first)."""
 
-    def __init__(
-        self, inst: Instance, seats: Seats, started: float, limits: Limits, large: bool
-    ) -> None:
-        self.inst, self.seats, self.started, self.limits = inst, seats, started, limits
-        self.large = large  # dive rather than branch
-        self.weight = objective_weight(inst, seats)
-        self.teams: dict[int, list[int]] = {q: [] for q in range(inst.n_requests)}
-        self.violating: list[int] = []
-        self.method = "flow"  # then "+branch" and "+cpsat" for the repairs used
-        self.first_solution: float | None = None
-        self.infeasible = False
-        self.extra: dict[str, object] = {}
-        # Where the CP-SAT repair looks: a solution to improve (default: the incumbent) and the
-        # requests to re-decide first (default: those whose relaxed teams broke the skill rule).
-        self.context: dict[int, list[int]] | None = None
-        self.imbalance_floor: int | None = None  # least imbalance of any fill, once computed
-        self.hood: list[int] | None = None
+    inst: Instance
+    seats: Seats
+    started: float
+    limits: Limits
+    large: bool  # dive rather than branch
+    relaxation: Relaxation
+    first_pass: float  # seconds one relaxation took: the price of a flow
+    violating: list[int] = field(default_factory=list)  # relaxed teams breaking the skill rule
+    context: Teams | None = None
+    hood: list[int] | None = None
 
-    # -- state -----------------------------------------------------------------------------
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
+    def at(self, share: float) -> float:
+        """The perf_counter() time when ``share`` of the time limit is spent."""
+        return self.started + self.limits.seconds * share
 
-    def pairs(self) -> list[tuple[int, int]]:
-        free = [(q, r) for q, team in self.teams.items() for r in team]
-        return sorted(self.inst.locked + free)
-
-    def objective(self) -> int:
-        return self._score(self.teams)
-
-    def _score(self, teams: dict[int, list[int]]) -> int:
-        pairs = self.inst.locked + [(q, r) for q, team in teams.items() for r in team]
-        return weighted(self.weight, score_of(self.inst, pairs))
-
-    def start_from(
-        self, pairs: list[tuple[int, int]], filled: int, imbalance: int, first_pass: float
-    ) -> None:
-        for q, r in pairs:
-            self.teams[q].append(r)
-        self.relaxation = Relaxation(pairs, filled, imbalance)
-        self.first_pass = first_pass
-        self.bound = self.weight * filled - imbalance  # proven: the relaxation's optimum
-        log.info("relaxation solved", extra={"relaxation_seconds": self.elapsed()})
-        self.violating = [q for q in range(self.inst.n_requests) if self._breaks_skills(q)]
-        for q in self.violating:
-            self.teams[q] = []  # an empty free part keeps the rest a valid solution
-        if not any(self._breaks_skills(q) for q in self.violating):
-            self.first_solution = first_pass  # no locked team breaks the rule
-        self.extra["skill_violations"] = len(self.violating)
-
-    def _breaks_skills(self, q: int) -> bool:
-        return self._team_breaks_skills(q, self.teams[q])
-
-    def _team_breaks_skills(self, q: int, free: list[int]) -> bool:
+    def breaks_skills(self, q: int, free: list[int]) -> bool:
         team = self.seats.locked_team[q] + free
         if not team or not self.inst.required[q]:
             return False
         held = self.inst.has_skills(np.asarray(team), self.inst.required[q])
         return not bool(held.any(axis=0).all())
 
-    # -- repair ----------------------------------------------------------------------------
-    def repair_skills(self) -> None:
-        if not self.large:
-            self._branch()
-        else:
-            self._generated_lp()
-            if not self.infeasible and self.objective() < self.bound:
-                self._dive()
-        if self.infeasible or self.objective() >= self.bound:
-            return
-        self.method += "+cpsat"
-        rng = random.Random(self.limits.seed)
-        hood_requests = self.hood or self._dropped() or sorted(self.violating)
-        per_agency = SHORTLIST_PER_AGENCY
-        total = sum(c.size for c in self.seats.candidates)
-        rounds = 0
-        while self.elapsed() < self.limits.seconds * SEARCH_SHARE and self.objective() < self.bound:
-            rounds += 1
-            # Small problems get the whole model: it also proves a bound the relaxation cannot
-            # reach. Larger ones get neighbourhoods, growing each round.
-            whole = total <= FULL_MODEL_PAIRS
-            hood = self._neighbourhood(
-                list(range(self.inst.n_requests)) if whole else hood_requests,
-                None if whole else per_agency,
-            )
-            if not self._run(hood, whole):
-                break
-            hood_requests = self._grow(hood_requests, rng)
-            per_agency = min(2 * per_agency, MAX_SHORTLIST_PER_AGENCY)
-        self.extra["repair_rounds"] = rounds
 
-    def _dropped(self) -> list[int]:
-        """Requests the incumbent staffs less than the relaxation did: where repair pays."""
-        relaxed = self._teams_of(self.relaxation.pairs)
-        return [q for q, team in self.teams.items() if len(team) < len(relaxed[q])]
+def _first_record(search: _Search) -> Record:
+    """The relaxation's optimum is the first bound; its pairs less the teams breaking the skill
+    rule are the first solution (unless a locked team breaks it)."""
+    inst, relaxation = search.inst, search.relaxation
+    weight = objective_weight(inst, search.seats)
+    teams: Teams = {q: [] for q in range(inst.n_requests)}
+    for q, r in relaxation.pairs:
+        teams[q].append(r)
+    search.violating = [q for q in teams if search.breaks_skills(q, teams[q])]
+    for q in search.violating:
+        teams[q] = []  # an empty free part keeps the rest a valid solution
+    record = Record(
+        inst, weight, search.started, weight * relaxation.filled - relaxation.imbalance, teams
+    )
+    if not any(search.breaks_skills(q, []) for q in search.violating):
+        record.first_solution = search.first_pass  # no locked team breaks the rule
+    return record
 
-    def _generated_lp(self) -> None:
-        """Large problems: the skill-aware LP with its columns generated from the relaxation's
-        pairs; its bound and vertex, as for ``_branch``, with a dive of only a few nodes (each
-        is a national flow)."""
-        self.method = "flow+lp"
-        deadline = self.started + self.limits.seconds * LARGE_LP_SHARE
-        self._lp(deadline, LARGE_GUIDED_NODES, self.relaxation.pairs)
 
-    def _dive(self) -> None:
-        self.method += "+dive"
-        deadline = self.started + self.limits.seconds * DIVE_SHARE
-        pairs, _ = dive(self.inst, self.seats, self.relaxation, deadline, self.first_pass)
-        if pairs is not None:
-            self._offer(self._teams_of(pairs))
-        fits = self.elapsed() + 2 * self.first_pass < self.limits.seconds * SEARCH_SHARE
-        if self.objective() < self.bound and fits:
-            # Likely to end unproven: the imbalance bound for that case costs one more flow,
-            # which is only sure to fit now.
-            self.imbalance_floor = self._imbalance_floor()
+# -- the stages --------------------------------------------------------------------------------
 
-    def _branch(self) -> None:
-        """Exact repair: the skill-aware LP first (its bound is usually the optimum, and its
-        vertex or a dive it guides usually reaches it), then branch and bound on the flow
-        within a work budget, then the exact MILP."""
-        self.method = "flow+branch"
-        pairs = max(1, sum(c.size for c in self.seats.candidates))
-        deadline = self.started + self.limits.seconds * SEARCH_SHARE
-        budget = max(8, BRANCH_WORK // pairs)
-        target = self._lp(deadline, budget)
-        if self.objective() >= self.bound:
-            return
-        tree = BranchAndBound(self.inst, self.seats)
-        outcome = tree.run(deadline, budget, target)
-        self._settle(outcome)
-        self.extra["branch_nodes"] = outcome.nodes
-        if not self.infeasible and self.objective() < self.bound:
-            self._mip()
 
-    def _mip(self) -> None:
-        """The exact MILP of the reduced model with the MIP solver OR-Tools ships (HiGHS),
-        from the incumbent, for the rest of the search time: it proves what the tree could
-        not, so the answer is never worse than that solver's on its own."""
-        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
-        if left < MIN_MIP_SECONDS:
-            return
-        self.method += "+mip"
-        model = milp.build(self.inst, self.seats, self.weight)
-        hint = [(q, r) for q, team in self.teams.items() for r in team]
-        result = milp.solve(model, hint, left, self.limits.workers)
-        if result.pairs is not None:
-            self._offer(self._teams_of(result.pairs))
-        if result.optimal:
-            self.bound = min(self.bound, max(self.objective(), result.bound or self.objective()))
-        elif result.bound is not None:
-            self.bound = min(self.bound, result.bound)
-        self.extra["mip"] = "optimal" if result.optimal else "stopped"
+def repair_skills(search: _Search, record: Record) -> None:
+    """The skill rule binds: LP, then branch and bound and MILP (or, when large, the dive),
+    then CP-SAT neighbourhoods, each stopping as soon as the incumbent meets the bound."""
+    if not search.large:
+        branch_stage(search, record)
+    else:
+        lp_stage(search, record, search.at(LARGE_LP_SHARE), LARGE_GUIDED_NODES)
+        if not record.settled:
+            dive_stage(search, record)
+    if not record.settled:
+        cpsat_stage(search, record)
 
-    def _settle(self, outcome: Outcome) -> bool:
-        """Take the tree's bound and best solution; False when it proved there is none."""
-        if outcome.bound is None:
-            self.infeasible = True  # every branch ran out of ways to complete a locked team
-            return False
-        self.bound = min(self.bound, weighted(self.weight, outcome.bound))
+
+def lp_stage(search: _Search, record: Record, deadline: float, budget: int) -> Score | None:
+    """The skill-aware LP (columns generated from the relaxation's pairs when the problem is
+    large): a tighter bound, returned as a (fill, -imbalance) score for the tree, and a primal
+    guide. Its vertex, less the requests it leaves fractional, is a solution; a dive into the
+    branch the vertex points to, then CP-SAT on the fractional requests, look for one reaching
+    the bound."""
+    inst, seats = search.inst, search.seats
+    start = search.relaxation.pairs if search.large else None
+    point = lp_point(inst, seats, record.weight, deadline - time.perf_counter(), start)
+    if point is None:
+        record.extra["lp_bound"] = False
+        return None
+    record.stages.append("lp")
+    record.extra["lp_bound"] = point.bound < record.bound
+    record.extra["lp_fractional"] = len(point.fractional)
+    record.tighten(point.bound)
+    hint = record.teams_of(point.pairs)  # the fractional requests' whole pairs: a hint
+    teams = {q: [] if q in point.fractional else team for q, team in hint.items()}
+    for q, team in teams.items():
+        if team and search.breaks_skills(q, team):
+            teams[q] = []  # within GLOP's tolerances this never happens; never trust it
+    record.offer(teams)
+    flow_fits = time.perf_counter() + 2 * search.first_pass < deadline  # a node is a flow
+    if point.fractional and not record.settled and flow_fits:
+        region = region_of(inst, seats, point.pairs, point.fractional)
+        guided = BranchAndBound(inst, seats, region)
+        target = split(record.weight, record.bound)
+        outcome = guided.run(deadline, min(budget, GUIDED_NODES), target)
+        record.extra["guided_nodes"] = outcome.nodes
         if outcome.pairs is not None:
-            self._offer(self._teams_of(outcome.pairs))
-        if outcome.frontier is not None:
-            self.context = self._teams_of(outcome.frontier.pairs)
-            self.hood = outcome.frontier.requests
-        return True
+            record.offer(record.teams_of(outcome.pairs))
+    if point.fractional and not record.settled:
+        search.context = hint
+        hood = Neighbourhood(requests=point.fractional, candidates=point.priced)
+        cap = search.limits.seconds * ROUND_SHARE if search.large else LP_ROUND_SECONDS
+        cpsat_round(search, record, hood, False, cap)
+    return split(record.weight, record.bound)
 
-    def _lp(
-        self, deadline: float, budget: int, start: list[tuple[int, int]] | None = None
-    ) -> Score | None:
-        """The skill-aware LP: a tighter bound, returned as a (fill, -imbalance) score for the
-        tree, and a primal guide. Its vertex, less the requests it leaves fractional, is a
-        solution; a dive into the tree's branch that the vertex points to, then CP-SAT on the
-        fractional requests, look for one reaching the bound."""
-        point = lp_point(self.inst, self.seats, self.weight, deadline - time.perf_counter(), start)
-        if point is None:
-            self.extra["lp_bound"] = False
-            return None
-        self.extra["lp_bound"] = point.bound < self.bound
-        self.extra["lp_fractional"] = len(point.fractional)
-        self.bound = min(self.bound, point.bound)
-        hint = self._teams_of(point.pairs)  # the fractional requests' whole pairs: a hint
-        teams = {q: [] if q in point.fractional else team for q, team in hint.items()}
-        for q in range(self.inst.n_requests):
-            if teams[q] and self._team_breaks_skills(q, teams[q]):
-                teams[q] = []  # within GLOP's tolerances this never happens; never trust it
-        self._offer(teams)
-        flow_fits = time.perf_counter() + 2 * self.first_pass < deadline  # a node is a flow
-        if point.fractional and self.objective() < self.bound and flow_fits:
-            region = region_of(self.inst, self.seats, point.pairs, point.fractional)
-            dive = BranchAndBound(self.inst, self.seats, region)
-            outcome = dive.run(deadline, min(budget, GUIDED_NODES), split(self.weight, self.bound))
-            self.extra["guided_nodes"] = outcome.nodes
-            if outcome.pairs is not None:
-                self._offer(self._teams_of(outcome.pairs))
-        if point.fractional and self.objective() < self.bound:
-            self.context = hint
-            hood = Neighbourhood(requests=point.fractional, candidates=point.priced)
-            cap = self.limits.seconds * ROUND_SHARE if self.large else LP_ROUND_SECONDS
-            self._run(hood, False, cap)
-        return split(self.weight, self.bound)
 
-    def _teams_of(self, pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
-        teams: dict[int, list[int]] = {q: [] for q in range(self.inst.n_requests)}
-        for q, r in pairs:
-            teams[q].append(r)
-        return teams
+def branch_stage(search: _Search, record: Record) -> None:
+    """Exact repair up to regional size: the LP first (its bound is usually the optimum, and
+    its vertex or the dive it guides usually reaches it), then branch and bound on the flow
+    within a work budget counted in nodes, then the exact MILP."""
+    pairs = max(1, sum(c.size for c in search.seats.candidates))
+    deadline = search.at(SEARCH_SHARE)
+    budget = max(8, BRANCH_WORK // pairs)
+    target = lp_stage(search, record, deadline, budget)
+    if record.settled:
+        return
+    record.stages.append("branch")
+    outcome = BranchAndBound(search.inst, search.seats).run(deadline, budget, target)
+    _settle(search, record, outcome)
+    record.extra["branch_nodes"] = outcome.nodes
+    if not record.settled:
+        mip_stage(search, record)
 
-    def _offer(self, teams: dict[int, list[int]]) -> None:
-        """Keep ``teams`` (a valid solution) if it beats the incumbent."""
-        if self.first_solution is None or self._score(teams) > self.objective():
-            self.teams = {q: list(team) for q, team in teams.items()}
-            if self.first_solution is None:
-                self.first_solution = self.elapsed()
 
-    def _run(self, hood: Neighbourhood, whole: bool, cap: float | None = None) -> bool:
-        """One CP-SAT repair; returns whether another round could still help."""
-        left = self.limits.seconds * SEARCH_SHARE - self.elapsed()
-        if cap is not None:
-            left = min(left, cap)
-        elif not whole:
-            # A neighbourhood's own optimum is rarely the global one, and proving it can take
-            # long: a short round, then a larger neighbourhood.
-            left = min(left, max(1.0, self.limits.seconds * ROUND_SHARE))
-        limits = Limits(left, self.limits.workers, self.limits.seed)
-        context = self.context or self.teams
-        result = repair(self.inst, self.seats, context, hood, self.bound, limits)
-        if result.status == "infeasible" and whole:
-            self.infeasible = True  # the cut is valid, so the whole problem has no solution
-            return False
-        if result.objective is not None:
-            context = {**context, **result.teams}
-            self._offer(context)
-            self.context = context
-        if whole and result.status in ("optimal", "feasible"):
-            self.bound = min(self.bound, result.bound)  # the whole problem: a global bound
-        return not (whole and result.status == "optimal")
+def _settle(search: _Search, record: Record, outcome: Outcome) -> None:
+    """Take the tree's bound and best solution, and its most promising open node as where
+    CP-SAT should look."""
+    if outcome.bound is None:
+        record.infeasible = True  # every branch ran out of ways to complete a locked team
+        return
+    record.tighten(weighted(record.weight, outcome.bound))
+    if outcome.pairs is not None:
+        record.offer(record.teams_of(outcome.pairs))
+    if outcome.frontier is not None:
+        search.context = record.teams_of(outcome.frontier.pairs)
+        search.hood = outcome.frontier.requests
 
-    def _grow(self, hood_requests: list[int], rng: random.Random) -> list[int]:
-        rest = sorted(set(range(self.inst.n_requests)) - set(hood_requests))
-        grow = min(len(rest), max(4, len(hood_requests)), MAX_HOOD_GROWTH)
-        return sorted(hood_requests + rng.sample(rest, grow))
 
-    def _neighbourhood(self, requests: list[int], per_agency: int | None) -> Neighbourhood:
-        candidates = {}
-        for q in requests:
-            pool = self.seats.candidates[q]
-            candidates[q] = pool if per_agency is None else self._shortlist(q, pool, per_agency)
-        return Neighbourhood(requests=requests, candidates=candidates)
+def mip_stage(search: _Search, record: Record) -> None:
+    """The exact MILP of the reduced model with the MIP solver OR-Tools ships (SCIP), from the
+    incumbent, for the rest of the search time: it proves what the tree could not, so the
+    answer is never worse than that solver's on its own."""
+    left = search.at(SEARCH_SHARE) - time.perf_counter()
+    if left < MIN_MIP_SECONDS:
+        return
+    record.stages.append("mip")
+    model = milp.build(search.inst, search.seats, record.weight)
+    result = milp.solve(model, record.free_pairs(), left, search.limits.workers)
+    if result.pairs is not None:
+        record.offer(record.teams_of(result.pairs))
+    if result.optimal:
+        record.tighten(max(record.objective(), result.bound or record.objective()))
+    elif result.bound is not None:
+        record.tighten(result.bound)
+    record.extra["mip"] = "optimal" if result.optimal else "stopped"
 
-    def _shortlist(self, q: int, pool: np.ndarray, per_agency: int) -> np.ndarray:
-        """The current team plus, per agency, the reviewers who best fill the skill gap and
-        still have spare capacity."""
-        if not pool.size:
-            return pool
-        load = np.zeros(self.inst.n_reviewers, dtype=np.int64)
-        for team in self.teams.values():
-            load[team] += 1
-        spare = (self.seats.spare[pool] - load[pool]) > 0
-        current = np.isin(pool, self.teams[q])
-        order = np.lexsort((pool, ~spare, -skill_scores(self.inst, self.seats, q, pool), ~current))
-        agency = self.inst.reviewer_agency[pool[order]]
-        rank = np.zeros(order.size, dtype=np.int64)
-        for a in np.unique(agency):
-            rank[agency == a] = np.arange(int((agency == a).sum()))
-        return np.sort(pool[order][(rank < per_agency) | current[order]])
 
-    # -- result ----------------------------------------------------------------------------
-    def solution(self) -> Solution:
-        if self.infeasible or self.first_solution is None:
-            return _infeasible(self.inst, self.started, "no completion of the locked pairs found")
-        inst = self.inst
-        free = [(q, r) for q, team in self.teams.items() for r in team]
-        deadline = self.started + self.limits.seconds * PRACTICE_SHARE
-        practice = improve_practice(
-            inst, self.seats, sorted(free), deadline, self.limits, self.first_pass
+def dive_stage(search: _Search, record: Record) -> None:
+    """Large problems the LP did not settle: one descent forcing skill holders, step by step."""
+    record.stages.append("dive")
+    inst, seats = search.inst, search.seats
+    pairs, _ = dive(inst, seats, search.relaxation, search.at(DIVE_SHARE), search.first_pass)
+    if pairs is not None:
+        record.offer(record.teams_of(pairs))
+    fits = time.perf_counter() + 2 * search.first_pass < search.at(SEARCH_SHARE)
+    if not record.settled and fits:
+        # Likely to end unproven: the imbalance bound for that case costs one more flow, which
+        # is only sure to fit now.
+        record.imbalance_floor = _imbalance_floor(search)
+
+
+def cpsat_stage(search: _Search, record: Record) -> None:
+    """CP-SAT rounds until the bound is met or search time is up: the whole model for small
+    problems (it also proves a bound), growing neighbourhoods for larger ones."""
+    record.stages.append("cpsat")
+    rng = random.Random(search.limits.seed)
+    hood_requests = search.hood or _dropped(search, record) or sorted(search.violating)
+    per_agency = SHORTLIST_PER_AGENCY
+    whole = sum(c.size for c in search.seats.candidates) <= FULL_MODEL_PAIRS
+    every = list(range(search.inst.n_requests))
+    rounds = 0
+    while time.perf_counter() < search.at(SEARCH_SHARE) and not record.settled:
+        rounds += 1
+        hood = _neighbourhood(
+            search, record, every if whole else hood_requests, None if whole else per_agency
         )
-        pairs = sorted(inst.locked + practice.pairs)
-        balance = balance_of(inst, pairs)
-        filled, imbalance = len(pairs), imbalance_of(inst, pairs)
-        proven = self.weight * filled - imbalance >= self.bound
-        bound_filled, bound_imbalance = self._bounds(filled, imbalance, proven)
-        teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
-        for q, r in pairs:
-            teams[q].append(r)
-        # Timings go to the log, not into the solution: with one worker and a seed the
-        # solution must be reproducible byte for byte (bar `seconds`).
-        log.info("solved", extra={"first_solution_seconds": self.first_solution})
-        self.extra["method"] = self.method
-        return Solution(
-            status="optimal" if proven else "feasible",
-            assignments=tuple(
-                Pair(inst.problem.requests[q].id, inst.problem.reviewers[r].id) for q, r in pairs
-            ),
-            filled=filled,
-            imbalance=imbalance,
-            bound_filled=bound_filled,
-            bound_imbalance=bound_imbalance,
-            balance={p.id: int(balance[i]) for i, p in enumerate(inst.problem.partnerships)},
-            requests=outcomes(inst, teams, balance),
-            seconds=self.elapsed(),
-            extra=self.extra,
-            practice=practice.value,
-            bound_practice=practice.bound,
-        )
+        if not cpsat_round(search, record, hood, whole):
+            break
+        hood_requests = _grow(search, hood_requests, rng)
+        per_agency = min(2 * per_agency, MAX_SHORTLIST_PER_AGENCY)
+    record.extra["repair_rounds"] = rounds
 
-    def _bounds(self, filled: int, imbalance: int, proven: bool) -> tuple[int, int]:
-        """Decode the bound on W·fill - imbalance (0 <= imbalance < W) into the contract's
-        two bounds."""
-        if proven:
-            return filled, imbalance
-        bound_filled, minus_imbalance = split(self.weight, self.bound)
-        if filled == bound_filled:
-            return bound_filled, max(0, -minus_imbalance)
-        # Our fill is not proven maximal, so the optimum may have any fill up to the bound:
-        # only the imbalance of the relaxation that ignores fill bounds it, if there is time
-        # for one more flow; otherwise 0, the trivial bound.
-        if self.imbalance_floor is None and self.elapsed() + self.first_pass < self.limits.seconds:
-            self.imbalance_floor = self._imbalance_floor()
-        return bound_filled, self.imbalance_floor or 0
 
-    def _imbalance_floor(self) -> int:
-        return solved(relax(self.inst, self.seats, reward_fill=False)).imbalance
+def cpsat_round(
+    search: _Search, record: Record, hood: Neighbourhood, whole: bool, cap: float | None = None
+) -> bool:
+    """One CP-SAT repair; returns whether another round could still help."""
+    left = search.at(SEARCH_SHARE) - time.perf_counter()
+    if cap is not None:
+        left = min(left, cap)
+    elif not whole:
+        # A neighbourhood's own optimum is rarely the global one, and proving it can take long:
+        # a short round, then a larger neighbourhood.
+        left = min(left, max(1.0, search.limits.seconds * ROUND_SHARE))
+    limits = Limits(left, search.limits.workers, search.limits.seed)
+    context = search.context or record.teams
+    result = repair(search.inst, search.seats, context, hood, record.bound, limits)
+    if result.status == "infeasible" and whole:
+        record.infeasible = True  # the cut is valid, so the whole problem has no solution
+        return False
+    if result.objective is not None:
+        context = {**context, **result.teams}
+        record.offer(context)
+        search.context = context
+    if whole and result.status in ("optimal", "feasible"):
+        record.tighten(result.bound)  # the whole problem: a global bound
+    return not (whole and result.status == "optimal")
+
+
+def _dropped(search: _Search, record: Record) -> list[int]:
+    """Requests the incumbent staffs less than the relaxation did: where repair pays."""
+    relaxed = record.teams_of(search.relaxation.pairs)
+    return [q for q, team in record.teams.items() if len(team) < len(relaxed[q])]
+
+
+def _grow(search: _Search, hood_requests: list[int], rng: random.Random) -> list[int]:
+    rest = sorted(set(range(search.inst.n_requests)) - set(hood_requests))
+    grow = min(len(rest), max(4, len(hood_requests)), MAX_HOOD_GROWTH)
+    return sorted(hood_requests + rng.sample(rest, grow))
+
+
+def _neighbourhood(
+    search: _Search, record: Record, requests: list[int], per_agency: int | None
+) -> Neighbourhood:
+    candidates = {}
+    for q in requests:
+        pool = search.seats.candidates[q]
+        candidates[q] = pool if per_agency is None else _shortlist(search, record, q, per_agency)
+    return Neighbourhood(requests=requests, candidates=candidates)
+
+
+def _shortlist(search: _Search, record: Record, q: int, per_agency: int) -> np.ndarray:
+    """The current team plus, per agency, the reviewers who best fill the skill gap and still
+    have spare capacity."""
+    inst, seats = search.inst, search.seats
+    pool = seats.candidates[q]
+    if not pool.size:
+        return pool
+    load = np.zeros(inst.n_reviewers, dtype=np.int64)
+    for team in record.teams.values():
+        load[team] += 1
+    spare = (seats.spare[pool] - load[pool]) > 0
+    current = np.isin(pool, record.teams[q])
+    order = np.lexsort((pool, ~spare, -skill_scores(inst, seats, q, pool), ~current))
+    agency = inst.reviewer_agency[pool[order]]
+    rank = np.zeros(order.size, dtype=np.int64)
+    for a in np.unique(agency):
+        rank[agency == a] = np.arange(int((agency == a).sum()))
+    return np.sort(pool[order][(rank < per_agency) | current[order]])
+
+
+# -- the result --------------------------------------------------------------------------------
+
+
+def _solution(search: _Search, record: Record) -> Solution:
+    inst = search.inst
+    if record.infeasible or record.first_solution is None:
+        return _infeasible(inst, search.started, "no completion of the locked pairs found")
+    practice = improve_practice(
+        inst, search.seats, sorted(record.free_pairs()), search.at(PRACTICE_SHARE),
+        search.limits, search.first_pass,
+    )  # fmt: skip
+    pairs = sorted(inst.locked + practice.pairs)
+    balance = balance_of(inst, pairs)
+    filled, imbalance = len(pairs), imbalance_of(inst, pairs)
+    proven = record.weight * filled - imbalance >= record.bound
+    bound_filled, bound_imbalance = _bounds(search, record, filled, imbalance, proven)
+    teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
+    for q, r in pairs:
+        teams[q].append(r)
+    # Timings go to the log, not into the solution: with one worker and a seed the solution
+    # must be reproducible byte for byte (bar `seconds`).
+    log.info("solved", extra={"first_solution_seconds": record.first_solution})
+    record.extra["method"] = record.method
+    return Solution(
+        status="optimal" if proven else "feasible",
+        assignments=tuple(
+            Pair(inst.problem.requests[q].id, inst.problem.reviewers[r].id) for q, r in pairs
+        ),
+        filled=filled,
+        imbalance=imbalance,
+        bound_filled=bound_filled,
+        bound_imbalance=bound_imbalance,
+        balance={p.id: int(balance[i]) for i, p in enumerate(inst.problem.partnerships)},
+        requests=outcomes(inst, teams, balance),
+        seconds=record.elapsed(),
+        extra=record.extra,
+        practice=practice.value,
+        bound_practice=practice.bound,
+    )
+
+
+def _bounds(
+    search: _Search, record: Record, filled: int, imbalance: int, proven: bool
+) -> tuple[int, int]:
+    """Decode the bound on W·fill - imbalance (0 <= imbalance < W) into the contract's two
+    bounds."""
+    if proven:
+        return filled, imbalance
+    bound_filled, minus_imbalance = split(record.weight, record.bound)
+    if filled == bound_filled:
+        return bound_filled, max(0, -minus_imbalance)
+    # Our fill is not proven maximal, so the optimum may have any fill up to the bound: only
+    # the imbalance of the relaxation that ignores fill bounds it, if there is time for one
+    # more flow; otherwise 0, the trivial bound.
+    fits = record.elapsed() + search.first_pass < search.limits.seconds
+    if record.imbalance_floor is None and fits:
+        record.imbalance_floor = _imbalance_floor(search)
+    return bound_filled, record.imbalance_floor or 0
+
+
+def _imbalance_floor(search: _Search) -> int:
+    return solved(relax(search.inst, search.seats, reward_fill=False)).imbalance
 
 
 def _infeasible(inst: Instance, started: float, why: str) -> Solution:

@@ -77,7 +77,7 @@ def test_the_dive_runs_on_a_small_generated_problem(seed, monkeypatch):
     p = generate(5, 80, 14, seed=seed, scarce_skill=True, experience=True)
     s = solve(p, time_limit=10.0, workers=1, branch_pairs=0)
     assert validate(p, s) == []
-    assert str(s.extra["method"]).startswith("flow+lp+dive") or s.extra["method"] == "flow"
+    assert str(s.extra["method"]).startswith("flow+dive") or s.extra["method"] == "flow"
     assert "branch_nodes" not in s.extra
 
 
