@@ -192,7 +192,8 @@ def lp_stage(search: _Search, record: Record, deadline: float, budget: int) -> S
     for q, team in teams.items():
         if team and search.breaks_skills(q, team):
             teams[q] = []  # within GLOP's tolerances this never happens; never trust it
-    record.offer(teams)
+    if not any(search.breaks_skills(q, []) for q in point.fractional):
+        record.offer(teams)  # valid: no fractional request's locked team is left lacking
     flow_fits = time.perf_counter() + 2 * search.first_pass < deadline  # a node is a flow
     if point.fractional and not record.settled and flow_fits:
         region = region_of(inst, seats, point.pairs, point.fractional)

@@ -57,8 +57,8 @@ def test_the_lp_vertex_less_its_fractional_requests_is_valid_and_never_above_the
     assert best is not None  # place_locked accepted the locked pairs
     assert point.bound >= weight * best.filled - best.imbalance
     whole = [(q, r) for q, r in point.pairs if q not in point.fractional]
-    if any(seats.locked_team[q] for q in point.fractional):
-        return  # a locked team's fractional request cannot simply be left out
+    if any(seats.missing[q] and seats.locked_team[q] for q in point.fractional):
+        return  # a locked team lacking a skill cannot simply lose its free members
     pairs = inst.locked + whole
     assert validate(problem, solution(problem, _ids(problem, pairs))) == []
     if not point.fractional:  # an integral vertex is an optimum
