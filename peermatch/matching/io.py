@@ -204,7 +204,7 @@ def _reviewer(r: schema.ReviewerEntry, path: str) -> Reviewer:
         id=r.id,
         partnership=r.partnership,
         agency=r.agency,
-        skills=frozenset(r.skills),
+        skills=r.skills,
         capacity=r.capacity,
         unavailable=tuple(
             _range(gap.start, gap.end, f"{path}.unavailable[{i}]")
@@ -224,7 +224,7 @@ def _request(q: schema.RequestEntry, path: str) -> Request:
         window=_range(q.start, q.end, path),
         high_profile=q.high_profile,
         required_skills=tuple(dict.fromkeys(q.required_skills)),  # a repeat means nothing more
-        agencies_involved=frozenset(q.agencies_involved),
+        agencies_involved=q.agencies_involved,
         needs_experienced=q.needs_experienced,
     )
 
@@ -468,6 +468,4 @@ def _outcome(outcome: schema.OutcomeEntry, path: str) -> RequestOutcome:
             taken_elsewhere=u.taken_elsewhere,
             missing_experience=u.missing_experience,
         )
-    return RequestOutcome(
-        outcome.id, outcome.peers, outcome.filled, unfilled, tuple(outcome.alternates)
-    )
+    return RequestOutcome(outcome.id, outcome.peers, outcome.filled, unfilled, outcome.alternates)

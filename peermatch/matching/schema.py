@@ -4,6 +4,10 @@ One class per kind of object in docs/matching.md, its keys in the contract's ord
 contract's defaults and bounds. Decoding into them checks the shape of a file (types, bounds,
 missing and unknown keys); ``io.py`` turns a decoding error into ``<element path>: <message>``
 and checks what needs the whole file (unique ids, references, locked pairs).
+
+Structs are untracked by the garbage collector (``gc=False``, they hold no cycles) and arrays
+decode to tuples, which it stops tracking too: a national problem (10,000 reviewers) then
+decodes without the collector walking every object again and again.
 """
 
 from __future__ import annotations
@@ -43,10 +47,10 @@ class ReviewerEntry(Strict):
     id: Text
     partnership: Text
     agency: Text
-    skills: list[Text] = []
+    skills: frozenset[Text] = frozenset()  # a skill listed twice is listed once
     capacity: Count = 1
-    unavailable: list[GapEntry] = []
-    conflicts: list[Text] = []
+    unavailable: tuple[GapEntry, ...] = ()
+    conflicts: tuple[Text, ...] = ()  # in order: an unknown name is reported by its index
     reviews_completed: Count = 0
     last_review_on: dt.date | None = None
 
@@ -58,8 +62,8 @@ class RequestEntry(Strict):
     start: dt.date = msgspec.field(name="from")
     end: dt.date = msgspec.field(name="to")
     high_profile: bool = False
-    required_skills: list[Text] = []
-    agencies_involved: list[Text] = []
+    required_skills: tuple[Text, ...] = ()
+    agencies_involved: frozenset[Text] = frozenset()
     needs_experienced: bool = False
 
 
@@ -70,11 +74,11 @@ class PairEntry(Strict):
 
 class ProblemFile(Strict):
     format: str  # checked before decoding, with a message of its own
-    partnerships: list[PartnershipEntry] = []
-    reviewers: list[ReviewerEntry] = []
-    requests: list[RequestEntry] = []
-    locked: list[PairEntry] = []
-    excluded: list[PairEntry] = []
+    partnerships: tuple[PartnershipEntry, ...] = ()
+    reviewers: tuple[ReviewerEntry, ...] = ()
+    requests: tuple[RequestEntry, ...] = ()
+    locked: tuple[PairEntry, ...] = ()
+    excluded: tuple[PairEntry, ...] = ()
     experience_threshold: Positive = DEFAULT_EXPERIENCE_THRESHOLD
     as_of: dt.date | None = None
 
@@ -91,7 +95,7 @@ class BoundsEntry(Strict):
 class UnfilledEntry(Strict):
     eligible: Count
     ineligible: dict[str, Any]  # each value a Count, checked one by one to name its key
-    missing_skills: list[Text]
+    missing_skills: tuple[Text, ...]
     taken_elsewhere: Count
     missing_experience: bool = False
 
@@ -100,7 +104,7 @@ class OutcomeEntry(Strict):
     id: Text
     peers: Positive
     filled: Count
-    alternates: list[Text]  # not de-duplicated: a repeated alternate is the validator's to report
+    alternates: tuple[Text, ...]  # a repeated alternate is for the validator to report
     unfilled: UnfilledEntry | msgspec.UnsetType = msgspec.UNSET  # absent, never null
 
 
@@ -109,11 +113,11 @@ class SolutionFile(msgspec.Struct, gc=False):
 
     format: str
     status: Text
-    assignments: list[PairEntry]
+    assignments: tuple[PairEntry, ...]
     filled: Count
     imbalance: Count
     bounds: BoundsEntry
     balance: dict[str, Any]  # each value a Balance, checked one by one to name its key
-    requests: list[OutcomeEntry]
+    requests: tuple[OutcomeEntry, ...]
     seconds: float
     practice: Count | None = None
