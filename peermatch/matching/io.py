@@ -5,6 +5,10 @@ integer), malformed dates, unknown or duplicated keys, is a :class:`ProblemError
 ``<element path>: <message>``, e.g. ``requests[3].peers: must be at least 1``. Unknown keys are
 refused rather than ignored so that a misspelt optional field (``high_proflie``) cannot silently
 change an answer.
+
+The shapes of the files are declared in ``schema.py`` and decoded by msgspec; its errors are
+translated here into the contract's words. Unique ids, references and locked pairs are checked
+after decoding.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, get_args
 
+import msgspec
+
+from peermatch.matching import schema
 from peermatch.matching.eligibility import locked_breach
 from peermatch.matching.problem import (
     DEFAULT_EXPERIENCE_THRESHOLD,
@@ -42,7 +48,6 @@ SOLUTION_REASON_ORDER = (
 )
 
 _ROOT = "problem"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ProblemError(ValueError):
@@ -78,11 +83,11 @@ def _load_json(text: str, root: str) -> object:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ProblemError(_ROOT, f"duplicate key {key!r} in a JSON object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):  # a key came twice: name the first repeat
+        keys = [key for key, _ in pairs]
+        repeat = next(key for i, key in enumerate(keys) if key in keys[:i])
+        raise ProblemError(_ROOT, f"duplicate key {repeat!r} in a JSON object")
     return result
 
 
@@ -90,120 +95,83 @@ def _no_constant(name: str) -> None:
     raise ProblemError(_ROOT, f"not valid JSON: {name} is not a number")
 
 
-# --- typed field readers -----------------------------------------------------------------
+# --- typed decoding: msgspec's errors in the contract's words -----------------------------
+
+# msgspec's names of JSON kinds, as the contract says "must be X" and "not Y".
+_MUST_BE = {"int": "an integer", "float": "a number", "str": "a string", "date": "a string",
+            "bool": "true or false", "array": "a list", "object": "an object"}  # fmt: skip
+_NOT = {"null": "null", "bool": "a boolean", "int": "a number", "float": "a number",
+        "str": "a string", "array": "a list", "object": "an object"}  # fmt: skip
+_JSON_KIND = {type(None): "null", bool: "bool", int: "int", float: "float", str: "str",
+              list: "array"}  # fmt: skip
+_LOCATED = re.compile(r"(.*) - at `\$\.?([^`]*)`", re.S)  # "... - at `$.requests[3].peers`"
+_WRONG_TYPE = re.compile(r"Expected `(\w+)(?: \| null)?`, got `(\w+)`")
+_BELOW = re.compile(r"Expected `int` >= (-?\d+)")
+_FIELD = re.compile(r"Object (missing required|contains unknown) field `(.*)`", re.S)
 
 
-def _at(path: str, key: str | int) -> str:
-    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+def _decode(data: object, shape: Any, path: str = "") -> Any:
+    """``data`` (the element at ``path``) decoded as ``shape``, else a :class:`ProblemError`
+    naming the element, as in ``requests[3].peers: must be at least 1``."""
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError as exc:
+        located = _LOCATED.fullmatch(str(exc))
+        text, inner = located.groups() if located else (str(exc), "")
+        element, message = _in_contract_words(text, data, shape, inner)
+        raise ProblemError(_at(path, element) or _ROOT, message) from None
 
 
-def _object(
-    value: object, path: str, required: Iterable[str], optional: Iterable[str]
-) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ProblemError(path, f"must be an object, not {_kind(value)}")
-    required, known = list(required), [*required, *optional]
-    for key in value:
-        if key not in known:
-            raise ProblemError(_at(path, key), f"unknown field (expected {', '.join(known)})")
-    for key in required:
-        if key not in value:
-            raise ProblemError(_at(path, key), "missing")
-    return value
+def _in_contract_words(text: str, data: object, shape: Any, path: str) -> tuple[str, str]:
+    """The element path and the message for msgspec's error ``text`` at ``path``."""
+    if wrong := _WRONG_TYPE.fullmatch(text):
+        expected, got = wrong.groups()
+        return path, f"must be {_MUST_BE.get(expected, expected)}, not {_NOT.get(got, got)}"
+    if below := _BELOW.fullmatch(text):
+        return path, f"must be at least {below[1]}"
+    if text.startswith("Expected `str` matching regex"):
+        return path, "must not be empty"
+    if field := _FIELD.fullmatch(text):
+        if field[1] == "missing required":
+            return _at(path, field[2]), "missing"
+        return _at(path, field[2]), f"unknown field (expected {', '.join(_keys(shape, path))})"
+    if text == "Invalid RFC3339 encoded date":
+        value = _value(data, path)
+        if not value.strip():
+            return path, "must not be empty"
+        return path, f"not a valid date {value!r} (expected YYYY-MM-DD)"
+    return path, text  # not expected from the schema: msgspec's own words
+
+
+def _at(path: str, key: str) -> str:
+    """The element ``key`` ("peers", "requests[3].peers") inside the one at ``path``."""
+    return f"{path}.{key}" if path and key else path or key
+
+
+def _keys(shape: Any, path: str) -> list[str]:
+    """The keys the struct at ``path`` declares (``requests[3]`` -> a request's)."""
+    for name in re.sub(r"\[\d+\]", "", path).split(".") if path else ():
+        hint = next(f.type for f in msgspec.structs.fields(shape) if f.encode_name == name)
+        shape = next(t for t in (hint, *get_args(hint)) if _is_struct(t))
+    return [f.encode_name for f in msgspec.structs.fields(shape)]
+
+
+def _is_struct(hint: object) -> bool:
+    return isinstance(hint, type) and issubclass(hint, msgspec.Struct)
+
+
+def _value(data: Any, path: str) -> Any:
+    """The element of decoded JSON at ``path``."""
+    for key, index in re.findall(r"(\w+)|\[(\d+)\]", path):
+        data = data[int(index)] if index else data[key]
+    return data
 
 
 def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ProblemError(path, f"must be a string, not {_kind(value)}")
-    if not value.strip():
-        raise ProblemError(path, "must not be empty")
-    return value
-
-
-def _integer(value: object, path: str, minimum: int) -> int:
-    # bool is a subclass of int in Python, but ``true`` is not a number of peers.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProblemError(path, f"must be an integer, not {_kind(value)}")
-    if value < minimum:
-        raise ProblemError(path, f"must be at least {minimum}")
-    return value
-
-
-def _boolean(value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ProblemError(path, f"must be true or false, not {_kind(value)}")
-    return value
-
-
-def _list(value: object, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProblemError(path, f"must be a list, not {_kind(value)}")
-    return value
-
-
-def _strings(value: object, path: str) -> list[str]:
-    items = [_string(item, _at(path, i)) for i, item in enumerate(_list(value, path))]
-    return list(dict.fromkeys(items))  # a repeated skill or agency means nothing more
-
-
-def _date(value: object, path: str) -> dt.date:
-    text = _string(value, path)
-    try:
-        if not _DATE.fullmatch(text):
-            raise ValueError
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ProblemError(path, f"not a valid date {text!r} (expected YYYY-MM-DD)") from None
-
-
-def _range(obj: Mapping[str, Any], path: str) -> DateRange:
-    start, end = _date(obj["from"], _at(path, "from")), _date(obj["to"], _at(path, "to"))
-    if start > end:
-        raise ProblemError(_at(path, "from"), f"{start} is after to {end}")
-    return DateRange(start, end)
-
-
-def _each(data: Mapping[str, Any], key: str, parse: Callable[[object, str], Any]) -> list[Any]:
-    return [parse(item, _at(key, i)) for i, item in enumerate(_list(data.get(key, []), key))]
-
-
-def _unique_ids(items: list[Any], kind: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for i, item in enumerate(items):
-        if item.id in index:
-            raise ProblemError(
-                _at(_at(kind, i), "id"), f"duplicate id {item.id!r} (also {kind}[{index[item.id]}])"
-            )
-        index[item.id] = i
-    return index
+    return _NOT[_JSON_KIND.get(type(value), "object")]
 
 
 # --- the problem -------------------------------------------------------------------------
-
-_TOP = (
-    "format",
-    "partnerships",
-    "reviewers",
-    "requests",
-    "locked",
-    "excluded",
-    "experience_threshold",
-    "as_of",
-)
 
 
 def parse_problem(data: object) -> Problem:
@@ -216,134 +184,93 @@ def parse_problem(data: object) -> Problem:
         raise ProblemError(
             "format", f"unknown format {data['format']!r}, expected {PROBLEM_FORMAT!r}"
         )
-    _object(data, "", ["format"], _TOP[1:])
-    partnerships = _each(data, "partnerships", _partnership)
-    partnership_ids = _unique_ids(partnerships, "partnerships")
-    reviewers = _each(data, "reviewers", _reviewer)
-    reviewer_ids = _unique_ids(reviewers, "reviewers")
-    requests = _each(data, "requests", _request)
-    request_ids = _unique_ids(requests, "requests")
-    for kind, items in (("reviewers", reviewers), ("requests", requests)):
-        for i, item in enumerate(items):
-            if item.partnership not in partnership_ids:
-                raise ProblemError(
-                    _at(_at(kind, i), "partnership"), f"unknown partnership {item.partnership!r}"
-                )
-    _check_conflicts(data, partnership_ids, request_ids)
-    locked = _pairs(data, "locked", request_ids, reviewer_ids)
-    excluded = _pairs(data, "excluded", request_ids, reviewer_ids)
+    file: schema.ProblemFile = _decode(data, schema.ProblemFile)
     problem = Problem(
-        partnerships=tuple(partnerships),
-        reviewers=tuple(reviewers),
-        requests=tuple(requests),
-        locked=tuple(locked),
-        excluded=tuple(excluded),
-        experience_threshold=_integer(
-            data.get("experience_threshold", DEFAULT_EXPERIENCE_THRESHOLD),
-            "experience_threshold",
-            1,
-        ),
-        as_of=None if data.get("as_of") is None else _date(data["as_of"], "as_of"),
+        partnerships=tuple(Partnership(p.id, p.lent, p.received) for p in file.partnerships),
+        reviewers=tuple(_reviewer(r, f"reviewers[{i}]") for i, r in enumerate(file.reviewers)),
+        requests=tuple(_request(q, f"requests[{i}]") for i, q in enumerate(file.requests)),
+        locked=tuple(Pair(pair.request, pair.reviewer) for pair in file.locked),
+        excluded=tuple(Pair(pair.request, pair.reviewer) for pair in file.excluded),
+        experience_threshold=file.experience_threshold,
+        as_of=file.as_of,
     )
+    _check_references(problem, file)
     _check_locked(problem)
     return problem
 
 
-def _partnership(value: object, path: str) -> Partnership:
-    obj = _object(value, path, ["id"], ["lent", "received"])
-    return Partnership(
-        id=_string(obj["id"], _at(path, "id")),
-        lent=_integer(obj.get("lent", 0), _at(path, "lent"), 0),
-        received=_integer(obj.get("received", 0), _at(path, "received"), 0),
-    )
-
-
-def _reviewer(value: object, path: str) -> Reviewer:
-    optional = [
-        "skills",
-        "capacity",
-        "unavailable",
-        "conflicts",
-        "reviews_completed",
-        "last_review_on",
-    ]
-    obj = _object(value, path, ["id", "partnership", "agency"], optional)
-    gaps = _list(obj.get("unavailable", []), _at(path, "unavailable"))
-    last = obj.get("last_review_on")
+def _reviewer(r: schema.ReviewerEntry, path: str) -> Reviewer:
     return Reviewer(
-        id=_string(obj["id"], _at(path, "id")),
-        partnership=_string(obj["partnership"], _at(path, "partnership")),
-        agency=_string(obj["agency"], _at(path, "agency")),
-        skills=frozenset(_strings(obj.get("skills", []), _at(path, "skills"))),
-        capacity=_integer(obj.get("capacity", 1), _at(path, "capacity"), 0),
+        id=r.id,
+        partnership=r.partnership,
+        agency=r.agency,
+        skills=r.skills,
+        capacity=r.capacity,
         unavailable=tuple(
-            _gap(gap, _at(_at(path, "unavailable"), i)) for i, gap in enumerate(gaps)
+            _range(gap.start, gap.end, f"{path}.unavailable[{i}]")
+            for i, gap in enumerate(r.unavailable)
         ),
-        conflicts=frozenset(_strings(obj.get("conflicts", []), _at(path, "conflicts"))),
-        reviews_completed=_integer(
-            obj.get("reviews_completed", 0), _at(path, "reviews_completed"), 0
-        ),
-        last_review_on=None if last is None else _date(last, _at(path, "last_review_on")),
+        conflicts=frozenset(r.conflicts),
+        reviews_completed=r.reviews_completed,
+        last_review_on=r.last_review_on,
     )
 
 
-def _gap(value: object, path: str) -> DateRange:
-    return _range(_object(value, path, ["from", "to"], []), path)
-
-
-def _request(value: object, path: str) -> Request:
-    optional = ["high_profile", "required_skills", "agencies_involved", "needs_experienced"]
-    obj = _object(value, path, ["id", "partnership", "peers", "from", "to"], optional)
+def _request(q: schema.RequestEntry, path: str) -> Request:
     return Request(
-        id=_string(obj["id"], _at(path, "id")),
-        partnership=_string(obj["partnership"], _at(path, "partnership")),
-        peers=_integer(obj["peers"], _at(path, "peers"), 1),
-        window=_range(obj, path),
-        high_profile=_boolean(obj.get("high_profile", False), _at(path, "high_profile")),
-        required_skills=tuple(
-            _strings(obj.get("required_skills", []), _at(path, "required_skills"))
-        ),
-        agencies_involved=frozenset(
-            _strings(obj.get("agencies_involved", []), _at(path, "agencies_involved"))
-        ),
-        needs_experienced=_boolean(
-            obj.get("needs_experienced", False), _at(path, "needs_experienced")
-        ),
+        id=q.id,
+        partnership=q.partnership,
+        peers=q.peers,
+        window=_range(q.start, q.end, path),
+        high_profile=q.high_profile,
+        required_skills=tuple(dict.fromkeys(q.required_skills)),  # a repeat means nothing more
+        agencies_involved=q.agencies_involved,
+        needs_experienced=q.needs_experienced,
     )
 
 
-def _check_conflicts(
-    data: Mapping[str, Any], partnerships: Mapping[str, int], requests: Mapping[str, int]
-) -> None:
-    for i, raw in enumerate(data.get("reviewers", [])):
-        for j, name in enumerate(raw.get("conflicts", [])):
+def _range(start: dt.date, end: dt.date, path: str) -> DateRange:
+    if start > end:
+        raise ProblemError(f"{path}.from", f"{start} is after to {end}")
+    return DateRange(start, end)
+
+
+def _check_references(problem: Problem, file: schema.ProblemFile) -> None:
+    """Ids are unique, and every reference names a declared partnership, request or reviewer."""
+    partnerships = _unique_ids("partnerships", problem.partnerships)
+    reviewers = _unique_ids("reviewers", problem.reviewers)
+    requests = _unique_ids("requests", problem.requests)
+    for kind in ("reviewers", "requests"):  # attribute, JSON key and path all say so
+        for i, item in enumerate(getattr(problem, kind)):
+            if item.partnership not in partnerships:
+                raise ProblemError(
+                    f"{kind}[{i}].partnership", f"unknown partnership {item.partnership!r}"
+                )
+    for i, entry in enumerate(file.reviewers):
+        for j, name in enumerate(entry.conflicts):
             if name not in partnerships and name not in requests:
                 raise ProblemError(
                     f"reviewers[{i}].conflicts[{j}]", f"unknown request or partnership {name!r}"
                 )
+    for kind in ("locked", "excluded"):
+        seen: dict[Pair, int] = {}
+        for i, pair in enumerate(getattr(problem, kind)):
+            if pair.request not in requests:
+                raise ProblemError(f"{kind}[{i}].request", f"unknown request {pair.request!r}")
+            if pair.reviewer not in reviewers:
+                raise ProblemError(f"{kind}[{i}].reviewer", f"unknown reviewer {pair.reviewer!r}")
+            if seen.setdefault(pair, i) != i:
+                raise ProblemError(f"{kind}[{i}]", f"duplicate pair (also {kind}[{seen[pair]}])")
 
 
-def _pairs(
-    data: Mapping[str, Any], key: str, requests: Mapping[str, int], reviewers: Mapping[str, int]
-) -> list[Pair]:
-    pairs: list[Pair] = []
-    seen: dict[Pair, int] = {}
-    for i, item in enumerate(_list(data.get(key, []), key)):
-        path = _at(key, i)
-        obj = _object(item, path, ["request", "reviewer"], [])
-        pair = Pair(
-            request=_string(obj["request"], _at(path, "request")),
-            reviewer=_string(obj["reviewer"], _at(path, "reviewer")),
-        )
-        if pair.request not in requests:
-            raise ProblemError(_at(path, "request"), f"unknown request {pair.request!r}")
-        if pair.reviewer not in reviewers:
-            raise ProblemError(_at(path, "reviewer"), f"unknown reviewer {pair.reviewer!r}")
-        if pair in seen:
-            raise ProblemError(path, f"duplicate pair (also {key}[{seen[pair]}])")
-        seen[pair] = i
-        pairs.append(pair)
-    return pairs
+def _unique_ids(kind: str, items: tuple[Partnership | Reviewer | Request, ...]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if index.setdefault(item.id, i) != i:
+            raise ProblemError(
+                f"{kind}[{i}].id", f"duplicate id {item.id!r} (also {kind}[{index[item.id]}])"
+            )
+    return index
 
 
 def _check_locked(problem: Problem) -> None:
@@ -497,6 +424,8 @@ def dump_solution(solution: Solution) -> str:
 
 # --- reading solutions (for the validator and tests) -------------------------------------
 
+_SOLUTION_KEYS = frozenset(f.encode_name for f in msgspec.structs.fields(schema.SolutionFile))
+
 
 def load_solution(text: str) -> Solution:
     return parse_solution(_load_json(text, "solution"))
@@ -505,87 +434,38 @@ def load_solution(text: str) -> Solution:
 def parse_solution(data: object) -> Solution:
     """Build a :class:`Solution` from ``peermatch.solution/1`` JSON data (shape checked, rules
     not: that is :func:`peermatch.matching.validate.validate`'s job)."""
-    known = ["format", "status", "assignments", "filled", "imbalance", "bounds", "balance"]
     if not isinstance(data, dict):
         raise ProblemError("solution", f"must be a JSON object, not {_kind(data)}")
-    required = [*known, "requests", "seconds"]
-    for key in required:
-        if key not in data:
-            raise ProblemError(key, "missing")
-    read = [*required, "practice"]  # practice: optional (solutions before the extension)
-    if data["format"] != SOLUTION_FORMAT:
+    if data.get("format", SOLUTION_FORMAT) != SOLUTION_FORMAT:
         raise ProblemError("format", f"unknown format {data['format']!r}")
-    bounds = _object(data["bounds"], "bounds", ["filled", "imbalance"], ["practice"])
-    balance = data["balance"]
-    if not isinstance(balance, dict):
-        raise ProblemError("balance", f"must be an object, not {_kind(balance)}")
-    seconds = data["seconds"]
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise ProblemError("seconds", f"must be a number, not {_kind(seconds)}")
+    file: schema.SolutionFile = _decode(data, schema.SolutionFile)
     return Solution(
-        status=_string(data["status"], "status"),
-        assignments=tuple(_solution_pairs(data["assignments"])),
-        filled=_integer(data["filled"], "filled", 0),
-        imbalance=_integer(data["imbalance"], "imbalance", 0),
-        bound_filled=_integer(bounds["filled"], "bounds.filled", 0),
-        bound_imbalance=_integer(bounds["imbalance"], "bounds.imbalance", 0),
-        balance={k: _integer(v, f"balance.{k}", -(10**12)) for k, v in balance.items()},
-        requests=tuple(
-            _outcome(item, f"requests[{i}]")
-            for i, item in enumerate(_list(data["requests"], "requests"))
-        ),
-        seconds=float(seconds),
-        extra={k: v for k, v in data.items() if k not in read},
-        practice=_optional_integer(data.get("practice"), "practice"),
-        bound_practice=_optional_integer(bounds.get("practice"), "bounds.practice"),
+        status=file.status,
+        assignments=tuple(Pair(pair.request, pair.reviewer) for pair in file.assignments),
+        filled=file.filled,
+        imbalance=file.imbalance,
+        bound_filled=file.bounds.filled,
+        bound_imbalance=file.bounds.imbalance,
+        balance={k: _decode(v, schema.Balance, f"balance.{k}") for k, v in file.balance.items()},
+        requests=tuple(_outcome(o, f"requests[{i}]") for i, o in enumerate(file.requests)),
+        seconds=file.seconds,
+        extra={k: v for k, v in data.items() if k not in _SOLUTION_KEYS},
+        practice=file.practice,
+        bound_practice=file.bounds.practice,
     )
 
 
-def _optional_integer(value: object, path: str) -> int | None:
-    return None if value is None else _integer(value, path, 0)
-
-
-def _solution_pairs(value: object) -> list[Pair]:
-    pairs = []
-    for i, item in enumerate(_list(value, "assignments")):
-        obj = _object(item, f"assignments[{i}]", ["request", "reviewer"], [])
-        pairs.append(Pair(_string(obj["request"], "request"), _string(obj["reviewer"], "reviewer")))
-    return pairs
-
-
-def _outcome(value: object, path: str) -> RequestOutcome:
-    obj = _object(value, path, ["id", "peers", "filled", "alternates"], ["unfilled"])
-    unfilled = None
-    if "unfilled" in obj:
-        upath = _at(path, "unfilled")
-        u = _object(
-            obj["unfilled"],
-            upath,
-            ["eligible", "ineligible", "missing_skills", "taken_elsewhere"],
-            ["missing_experience"],
-        )
-        ineligible = u["ineligible"]
-        if not isinstance(ineligible, dict):
-            raise ProblemError(_at(upath, "ineligible"), "must be an object")
+def _outcome(outcome: schema.OutcomeEntry, path: str) -> RequestOutcome:
+    u, unfilled = outcome.unfilled, None
+    if isinstance(u, schema.UnfilledEntry):
         unfilled = Unfilled(
-            eligible=_integer(u["eligible"], _at(upath, "eligible"), 0),
+            eligible=u.eligible,
             ineligible={
-                k: _integer(v, _at(_at(upath, "ineligible"), k), 0) for k, v in ineligible.items()
+                k: _decode(v, schema.Count, f"{path}.unfilled.ineligible.{k}")
+                for k, v in u.ineligible.items()
             },
-            missing_skills=tuple(_strings(u["missing_skills"], _at(upath, "missing_skills"))),
-            taken_elsewhere=_integer(u["taken_elsewhere"], _at(upath, "taken_elsewhere"), 0),
-            missing_experience=_boolean(
-                u.get("missing_experience", False), _at(upath, "missing_experience")
-            ),
+            missing_skills=tuple(dict.fromkeys(u.missing_skills)),
+            taken_elsewhere=u.taken_elsewhere,
+            missing_experience=u.missing_experience,
         )
-    return RequestOutcome(
-        id=_string(obj["id"], _at(path, "id")),
-        peers=_integer(obj["peers"], _at(path, "peers"), 1),
-        filled=_integer(obj["filled"], _at(path, "filled"), 0),
-        unfilled=unfilled,
-        # Not de-duplicated: a repeated alternate is for the validator to report.
-        alternates=tuple(
-            _string(a, _at(_at(path, "alternates"), i))
-            for i, a in enumerate(_list(obj["alternates"], _at(path, "alternates")))
-        ),
-    )
+    return RequestOutcome(outcome.id, outcome.peers, outcome.filled, unfilled, outcome.alternates)

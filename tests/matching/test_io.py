@@ -97,10 +97,10 @@ def test_minimal_problem_needs_only_format():
     assert problem.partnerships == problem.reviewers == problem.requests == ()
 
 
-def edit(path: str, value: Any) -> dict[str, Any]:
-    """``base()`` with the element at a dotted path (``requests.0.peers``) replaced; the value
-    ``DELETE`` removes it."""
-    data = base()
+def edit(path: str, value: Any, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``base()`` (or ``data``) with the element at a dotted path (``requests.0.peers``)
+    replaced; the value ``DELETE`` removes it."""
+    data = base() if data is None else data
     *parents, last = path.split(".")
     node: Any = data
     for key in parents:
