@@ -16,6 +16,7 @@ from typing import Any
 import icalendar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from peermatch.dates import govuk_date
 from peermatch.outbox import Email
 from peermatch.resources import resource_dir
 
@@ -31,7 +32,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
+    env.filters["govuk_date"] = govuk_date
     return env
 
 

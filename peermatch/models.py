@@ -382,3 +382,12 @@ class SignInThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: NaiveDatetime = Field(default_factory=utcnow)
     blocked_until: NaiveDatetime | None = None
+
+
+class ApiRateWindow(SQLModel, table=True):
+    """Calls one API key made in one fixed window (a minute), counted in the database so that
+    every app process shares the key's limit. ``key`` is the API key's public prefix."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    window_start: NaiveDatetime = Field(primary_key=True)
+    calls: int = 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -263,6 +264,70 @@ def get_message(session: Session, region_id: int, message_id: int) -> OutboxMess
     if message is None or message.region_id != region_id:
         raise NotFound("No such message")
     return message
+
+
+# What stands in for an answer link when a mail server delivers the emails: a coordinator must not
+# be able to accept or decline in a reviewer's name by reading the outbox.
+HIDDEN_LINK = "link hidden: sent to the reviewer by email"
+# An answer link wherever it stands: the whole URL (whatever base URL it was written with), and
+# the token of the signed link (itsdangerous: URL-safe base64 and dots).
+_ANSWER_URL = re.compile(r"""[^\s"'<>()]*/answer/[A-Za-z0-9_.\-]+""")
+_ANSWER_ANCHOR = re.compile(
+    r"""<a\b[^>]*\bhref\s*=\s*["'][^"']*/answer/[^"']*["'][^>]*>.*?</a\s*>""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    """An outbox message as a coordinator may read it."""
+
+    message: OutboxMessage
+    text: str
+    html: str
+    links_hidden: bool
+
+
+def hide_answer_links(text: str) -> str:
+    """``text`` (plain or HTML) with every answer link replaced by ``HIDDEN_LINK``; a link in
+    an HTML anchor loses the whole anchor, so no attribute keeps its token."""
+    shown = _ANSWER_ANCHOR.sub(f"<strong>{HIDDEN_LINK}</strong>", text)
+    return _ANSWER_URL.sub(HIDDEN_LINK, shown)
+
+
+def read_message(
+    session: Session,
+    settings: Settings,
+    region_id: int,
+    message_id: int,
+    *,
+    actor: str,
+    part: str = "text",
+) -> ShownMessage:
+    """A message for a coordinator to read, the reading audited. With a mail server set up
+    (``PEERMATCH_SMTP_URL``) the reviewer gets the email, so its answer links are hidden;
+    without one the coordinator forwards the link, so it is shown. The stored message is left
+    as it is (the relay sends it whole)."""
+    message = get_message(session, region_id, message_id)
+    hide = settings.smtp_url is not None
+    audit.record(
+        session,
+        actor=actor,
+        action="outbox.view",
+        entity="outboxmessage",
+        entity_id=message.id,
+        region_id=region_id,
+        detail={"kind": message.kind, "part": part, "links_hidden": hide},
+    )
+    session.flush()
+    if not hide:
+        return ShownMessage(message, message.text_body, message.html_body, links_hidden=False)
+    return ShownMessage(
+        message,
+        hide_answer_links(message.text_body),
+        hide_answer_links(message.html_body),
+        links_hidden=True,
+    )
 
 
 def retry(session: Session, region_id: int, message_id: int, *, actor: str) -> OutboxMessage:

@@ -17,6 +17,8 @@ from functools import cache
 
 import holidays
 
+from peermatch.dates import govuk_date
+
 # Rapid reviews are due within 15 working days of the serious incident notification. The
 # learning methodologies a partnership may choose for a local child safeguarding practice review
 # run far longer (the review should report within six months, about 130 working days); the
@@ -60,7 +62,7 @@ class Deadline:
         """ "15 working days from 18 December 2026, skipping weekends and 25 December
         (Christmas Day), 28 December (Boxing Day, substitute day) and 1 January (New Year's
         Day)"."""
-        start = f"{self.notified_on.day} {self.notified_on:%B %Y}"
+        start = govuk_date(self.notified_on)
         text = f"{self.working_days} working days from {start}, skipping weekends"
         if not self.skipped:
             return text + " (no bank holidays fall in between)"

@@ -5,9 +5,10 @@ checks are counted per client address; past ``api_auth_failures`` a minute, furt
 from that address are refused with 429 for a time that doubles with each refusal (up to 15
 minutes), before the key is even looked at. Logs name the key's prefix at most, never the key.
 
-Both limits live in the process's memory: with several app processes, each counts on its own,
-which bounds a client at (processes × limit). That is enough to stop guessing and runaway
-clients; a shared store would be the next step if it ever is not.
+The rate limit per key is counted in the database (table ``apiratewindow``, one row per key per
+minute), so every app process shares it. The failure throttle lives in the process's memory:
+with several app processes each counts on its own, which bounds a guessing address at
+(processes × limit) failures a minute before its lockout.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import HeaderParameter, ParameterKwarg
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from peermatch.accounts import ApiKeyRejected, verify_api_key
 from peermatch.api.problems import ApiProblem, FieldError
-from peermatch.models import Partnership
+from peermatch.models import ApiRateWindow, Partnership
 from peermatch.settings import Settings
 
 log = logging.getLogger("peermatch.api")
@@ -56,37 +60,62 @@ class ApiClient:
         return f"apikey:{self.key_id}"
 
 
-@dataclass
-class _Window:
-    started: float
-    count: int = 0
+_EPOCH = dt.datetime(1970, 1, 1)
 
 
 @dataclass
 class RateLimiter:
-    """At most ``limit`` calls per ``window`` seconds for each name (a fixed window)."""
+    """At most ``limit`` calls per ``window`` seconds for each name: a fixed window counted in
+    the database, one row per name and window, so every process sharing the database shares the
+    limit. Each call is counted by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE SET
+    calls = calls + 1 … RETURNING calls`` on SQLite and PostgreSQL alike), so parallel calls
+    never lose a count; the first call of a new window deletes the name's older windows."""
 
     limit: int
     window: float = WINDOW
-    clock: Callable[[], float] = time.monotonic
-    _windows: dict[str, _Window] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], dt.datetime] = field(default_factory=lambda: _utcnow)
 
-    def hit(self, name: str) -> int | None:
-        """Count one call; None if allowed, else the seconds to wait."""
+    def hit(self, session: Session, name: str) -> int | None:
+        """Count one call in the caller's transaction; None if allowed, else the seconds to
+        wait until the window ends. Calls refused are counted too (they change nothing: the
+        window is full until it ends)."""
         now = self.clock()
-        with self._lock:
-            w = self._windows.get(name)
-            if w is None or now - w.started >= self.window:
-                if len(self._windows) > 10_000:  # forget stale names rather than grow forever
-                    self._windows = {
-                        k: v for k, v in self._windows.items() if now - v.started < self.window
-                    }
-                w = self._windows[name] = _Window(started=now)
-            if w.count >= self.limit:
-                return max(1, math.ceil(self.window - (now - w.started)))
-            w.count += 1
-            return None
+        elapsed = (now - _EPOCH).total_seconds()
+        start_seconds = elapsed // self.window * self.window
+        start = _EPOCH + dt.timedelta(seconds=start_seconds)
+        calls = _count_call(session, name, start)
+        if calls == 1:  # a new window: the earlier ones of this name are done with
+            session.execute(
+                delete(ApiRateWindow).where(
+                    col(ApiRateWindow.key) == name, col(ApiRateWindow.window_start) < start
+                )
+            )
+        if calls > self.limit:
+            return max(1, math.ceil(start_seconds + self.window - elapsed))
+        return None
+
+
+def _count_call(session: Session, name: str, start: dt.datetime) -> int:
+    """Add one call to (name, window) and return the window's count, in one statement."""
+    dialect = session.get_bind().dialect.name
+    insert: Callable[..., Any]
+    if dialect == "postgresql":
+        insert = postgresql_insert
+    elif dialect == "sqlite":
+        insert = sqlite_insert
+    else:  # pragma: no cover - PeerMatch runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"no rate-limit upsert for the {dialect} database")
+    table = ApiRateWindow.metadata.tables["apiratewindow"]
+    statement = (
+        insert(table)
+        .values(key=name, window_start=start, calls=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key, table.c.window_start],
+            set_={"calls": table.c.calls + 1},
+        )
+        .returning(table.c.calls)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 @dataclass
@@ -139,20 +168,24 @@ class ApiGate:
         self.limiter = RateLimiter(settings.api_rate_limit)
         self.throttle = FailureThrottle(settings.api_auth_failures)
 
-    def check_key(self, presented: str) -> ApiClient:
-        """Verify and note the use of a key in a short transaction of its own."""
+    def check_key(self, presented: str) -> tuple[ApiClient, int | None]:
+        """Verify a key, note its use and count the call against its rate limit, in a short
+        transaction of its own. The client, and None or the seconds to wait if the key is over
+        its limit."""
         with Session(self.engine, expire_on_commit=False) as db:
             key = verify_api_key(db, presented, now=_utcnow())
             partnership = db.get(Partnership, key.partnership_id)
             assert partnership is not None and key.id is not None
+            wait = self.limiter.hit(db, key.prefix)
             db.commit()
-            return ApiClient(
+            client = ApiClient(
                 key_id=key.id,
                 prefix=key.prefix,
                 partnership_id=key.partnership_id,
                 partnership_code=partnership.code,
                 region_id=partnership.region_id,
             )
+            return client, wait
 
     async def guard(
         self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
@@ -169,7 +202,7 @@ class ApiGate:
                 headers={"WWW-Authenticate": 'Bearer realm="peermatch"'},
             )
         try:
-            client = await anyio.to_thread.run_sync(self.check_key, presented.strip())
+            client, wait = await anyio.to_thread.run_sync(self.check_key, presented.strip())
         except ApiKeyRejected as exc:
             log.warning("API key rejected (%s), prefix %s", exc.reason, exc.prefix or "-")
             if wait := self.throttle.failed(address):
@@ -179,7 +212,7 @@ class ApiGate:
                 "The API key is not valid: it may be mistyped, revoked or expired",
                 headers={"WWW-Authenticate": 'Bearer realm="peermatch", error="invalid_token"'},
             ) from None
-        if wait := self.limiter.hit(client.prefix):
+        if wait:
             raise _too_many(wait, f"This key may make {self.limiter.limit} requests a minute")
         if unknown := sorted(
             set(connection.query_params) - _query_names(handler, set(connection.path_params))

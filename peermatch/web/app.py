@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterator
 
@@ -21,6 +20,7 @@ from sqlmodel import Session
 
 from peermatch import match_runs
 from peermatch.api import create_api_router, openapi_config
+from peermatch.dates import govuk_date
 from peermatch.db import make_engine, session_scope
 from peermatch.resources import resource_dir
 from peermatch.settings import Settings, load_settings
@@ -159,7 +159,7 @@ def _jinja_environment() -> Environment:
     env = Environment(loader=loader, autoescape=True)
     env.globals["vocabulary"] = load_vocabulary()
     env.globals["csp_nonce"] = security.csp_nonce  # base.html: {% set cspNonce = ... %}
-    env.filters["govuk_date"] = _govuk_date
+    env.filters["govuk_date"] = govuk_date
     env.filters["short_partnership"] = _short_partnership
     return env
 
@@ -170,8 +170,3 @@ def _short_partnership(name: str) -> str:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def _govuk_date(value: dt.date | None) -> str:
-    """31 March 2026: the GOV.UK style for dates."""
-    return f"{value.day} {value:%B %Y}" if value else ""

@@ -4,13 +4,102 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from dataclasses import replace
 
+import pytest
 from invitation_helpers import NOW, csrf_token, link_of, token_of
-from sqlmodel import select
+from litestar.testing import TestClient
+from sqlmodel import col, select
 
 from peermatch import invitations
-from peermatch.models import OutboxMessage, OutboxStatus, Partnership
+from peermatch.models import AuditEvent, OutboxMessage, OutboxStatus, Partnership
+from peermatch.outbox import HIDDEN_LINK, hide_answer_links
+from peermatch.web import create_app
 from peermatch.web.controllers.ledger import csv_cell
+
+PASSWORD = "correct horse battery staple"  # the fixtures' coordinators' password
+
+
+@pytest.fixture
+def alice_mail_client(settings, engine, alice) -> Iterator[TestClient]:
+    """Alice signed in to a PeerMatch whose emails a mail server delivers."""
+    # Nothing is sent while the pages are read (no relay runs in test mode): the setting alone
+    # decides what the outbox shows.
+    mail = replace(settings, smtp_url="smtp://127.0.0.1:2525")
+    with TestClient(create_app(mail, engine), base_url="http://127.0.0.1:8000") as c:
+        token = csrf_token(c, "/sign-in")
+        response = c.post(
+            "/sign-in",
+            data={"email": alice.email, "password": PASSWORD, "_csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        yield c
+
+
+def _views(session) -> list[tuple[str | None, dict]]:
+    session.expire_all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "outbox.view").order_by(col(AuditEvent.id))
+    ).all()
+    return [(e.entity_id, e.detail) for e in events]
+
+
+def test_with_a_mail_server_the_outbox_never_shows_an_answer_token(
+    session, alice_mail_client, pool, make_request, place
+):
+    [ann] = place(make_request(), pool["ann"])
+    token = token_of(link_of(session, ann)).encode()
+    [message] = session.exec(select(OutboxMessage)).all()
+    assert message.ics is not None and b"/answer/" in message.ics.replace("\r\n ", "").encode()
+    index = alice_mail_client.get("/outbox")
+    assert "No mail server is set up" not in index.text
+    assert "answer links are hidden" in index.text
+    shown = alice_mail_client.get(f"/outbox/{message.id}")
+    html = alice_mail_client.get(f"/outbox/{message.id}/html")
+    for page in (index, shown, html):
+        assert page.status_code == 200
+        assert token not in page.content
+        assert b"/answer/" not in page.content
+    assert HIDDEN_LINK in shown.text and HIDDEN_LINK in html.text
+    assert "Dear Ann Police" in shown.text and "LSCP-2027-001" in html.text
+    # The stored email is untouched: the reviewer still gets their link.
+    session.refresh(message)
+    assert token.decode() in message.text_body and token.decode() in message.html_body
+    assert _views(session) == [
+        (str(message.id), {"kind": "invitation", "part": "text", "links_hidden": True}),
+        (str(message.id), {"kind": "invitation", "part": "html", "links_hidden": True}),
+    ]
+
+
+def test_without_a_mail_server_the_outbox_shows_the_answer_link_to_forward(
+    session, alice_client, pool, make_request, place
+):
+    [ann] = place(make_request(), pool["ann"])
+    link = link_of(session, ann)
+    [message] = session.exec(select(OutboxMessage)).all()
+    shown = alice_client.get(f"/outbox/{message.id}")
+    html = alice_client.get(f"/outbox/{message.id}/html")
+    for page in (shown, html):
+        assert token_of(link).encode() in page.content
+        assert HIDDEN_LINK not in page.text
+    assert f'href="{link}"' in shown.text
+    assert _views(session) == [
+        (str(message.id), {"kind": "invitation", "part": "text", "links_hidden": False}),
+        (str(message.id), {"kind": "invitation", "part": "html", "links_hidden": False}),
+    ]
+
+
+def test_hiding_answer_links_takes_the_whole_anchor_and_any_bare_link():
+    link = "https://peermatch.example.org/answer/WzEsImFiYyJd.Zq8v1w.s1gNatuRe-_x"
+    html = f'<p>Answer:</p><p><a style="x" href="{link}">Answer this invitation</a></p>'
+    assert hide_answer_links(html) == f"<p>Answer:</p><p><strong>{HIDDEN_LINK}</strong></p>"
+    text = f"Please accept or decline by 8 March 2027:\n{link}\n(old: http://old/answer/Ab.c)"
+    assert hide_answer_links(text) == (
+        f"Please accept or decline by 8 March 2027:\n{HIDDEN_LINK}\n(old: {HIDDEN_LINK})"
+    )
+    assert hide_answer_links("See /answers for help") == "See /answers for help"
 
 
 def test_the_outbox_lists_waiting_messages_and_shows_one_with_its_answer_link(

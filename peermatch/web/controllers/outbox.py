@@ -40,12 +40,15 @@ class OutboxController(Controller):
     def show(
         self, request: Request[Any, Any, Any], db: Db, message_id: FromPath[int], me: Me
     ) -> Template:
-        message = outbox.get_message(db, me.region_id, message_id)
         settings: Settings = request.app.state.settings
+        # Read as the reviewer would, so audited; with a mail server the answer links are hidden.
+        shown = outbox.read_message(db, settings, me.region_id, message_id, actor=me.actor)
         return Template(
             "outbox/show.html",
             context={
-                "message": message,
+                "message": shown.message,
+                "text": shown.text,
+                "links_hidden": shown.links_hidden,
                 "answer_prefix": f"{settings.base_url}/answer/",
                 "retried": request.query_params.get("retried"),
             },
@@ -55,9 +58,12 @@ class OutboxController(Controller):
     def html(
         self, request: Request[Any, Any, Any], db: Db, message_id: FromPath[int], me: Me
     ) -> Response[str]:
-        message = outbox.get_message(db, me.region_id, message_id)
+        settings: Settings = request.app.state.settings
+        shown = outbox.read_message(
+            db, settings, me.region_id, message_id, actor=me.actor, part="html"
+        )
         return Response(
-            message.html_body,
+            shown.html,
             media_type="text/html",
             headers={"Content-Security-Policy": _EMAIL_CSP, "Referrer-Policy": "no-referrer"},
         )
