@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from peermatch.accounts import ApiKeyRejected, verify_api_key
+from peermatch.addresses import client_address
 from peermatch.api.problems import ApiProblem, FieldError
 from peermatch.models import ApiRateWindow, Partnership
 from peermatch.settings import Settings
@@ -191,7 +192,7 @@ class ApiGate:
         self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
     ) -> None:
         """The guard on every /api/v1 route."""
-        address = connection.client.host if connection.client else "unknown"
+        address = client_address(connection, self.settings.trusted_proxies)
         if wait := self.throttle.locked_for(address):
             raise _too_many(wait, "Too many failed API key checks from this address")
         scheme, _sep, presented = connection.headers.get("authorization", "").partition(" ")

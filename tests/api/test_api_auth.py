@@ -147,3 +147,32 @@ def test_the_limits_come_from_the_environment():
     assert (loaded.api_rate_limit, loaded.api_auth_failures) == (30, 5)
     with pytest.raises(SettingsError, match="PEERMATCH_API_RATE_LIMIT"):
         load_settings({"PEERMATCH_API_RATE_LIMIT": "0"})
+
+
+@pytest.mark.parametrize(
+    ("trusted", "counted"), [((), "10.0.0.1"), (("10.0.0.0/8",), "203.0.113.9")]
+)
+async def test_failed_key_checks_count_against_the_client_the_proxy_settings_name(
+    settings, engine, trusted, counted
+):
+    """The API's failure throttle believes X-Forwarded-For exactly when sign-in does: only from
+    a trusted proxy (PEERMATCH_TRUSTED_PROXIES); a forged header from anyone else is ignored."""
+    import ipaddress
+
+    from litestar.connection import ASGIConnection
+
+    from peermatch.api.auth import ApiGate
+    from peermatch.api.problems import ApiProblem
+
+    proxies = tuple(ipaddress.ip_network(n) for n in trusted)
+    gate = ApiGate(engine, replace(settings, trusted_proxies=proxies))
+    scope = {
+        "type": "http",
+        "client": ("10.0.0.1", 50000),
+        "headers": [(b"x-forwarded-for", b"203.0.113.9"), (b"authorization", b"Bearer pm_x_y")],
+        "path": "/api/v1/requests",
+        "app": None,
+    }
+    with pytest.raises(ApiProblem):
+        await gate.guard(ASGIConnection(scope), None)  # type: ignore[arg-type]
+    assert list(gate.throttle._failures) == [counted]

@@ -10,8 +10,8 @@ from litestar import get
 from litestar.params import FromQuery
 from test_security_headers import assert_hardened
 
+from peermatch.addresses import client_address
 from peermatch.settings import SettingsError, load_settings
-from peermatch.web.security import client_address
 
 
 @pytest.mark.parametrize(

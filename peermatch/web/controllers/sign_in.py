@@ -9,12 +9,12 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from peermatch import accounts, sessions
+from peermatch.addresses import client_address
 from peermatch.settings import Settings
 from peermatch.web.auth import expired_cookies, presented_tokens, session_cookie
 from peermatch.web.errors import safe_next
 from peermatch.web.forms import provide_form
 from peermatch.web.params import Db, Form
-from peermatch.web.security import client_address
 
 
 class SignInController(Controller):
