@@ -52,6 +52,8 @@ class LpPoint:
     # Per request, the candidates whose reduced cost is zero: an integral solution reaching
     # the bound is an LP optimum too, so by complementary slackness it takes only those.
     priced: dict[int, np.ndarray]
+    rounds: int = 1  # LPs solved (more than one when columns are generated)
+    columns: int = 0  # pair columns in the last LP
 
 
 def lp_point(
@@ -75,7 +77,9 @@ def lp_point(
     else:
         columns = np.unique(layout.index_of(start or []))
     point = None
+    rounds = 0
     while True:
+        rounds += 1
         model = layout.build(weight, columns)
         left = deadline - time.perf_counter()
         response = milp.run_proto(
@@ -86,7 +90,7 @@ def lp_point(
         reduced = layout.price(weight, np.asarray(response.dual_value))
         reduced[columns] = np.minimum(reduced[columns], 0.0)  # in the model: priced already
         entering = np.flatnonzero(reduced > REDUCED_COST)
-        point = _point(layout, model, response, reduced, float(reduced[entering].sum()))
+        point = _point(layout, model, response, reduced, float(reduced[entering].sum()), rounds)
         value = math.floor(response.objective_value + ROUNDING_MARGIN)
         settled = not point.fractional and point.bound == value
         if not entering.size or settled or time.perf_counter() >= deadline:
@@ -95,7 +99,12 @@ def lp_point(
 
 
 def _point(
-    layout: milp.Layout, model: milp.Milp, response: Any, reduced: np.ndarray, gain: float
+    layout: milp.Layout,
+    model: milp.Milp,
+    response: Any,
+    reduced: np.ndarray,
+    gain: float,
+    rounds: int,
 ) -> LpPoint:
     x = np.asarray(response.variable_value)[: len(model.pair_q)]
     fractional = (x > INTEGRAL) & (x < 1 - INTEGRAL)
@@ -106,6 +115,8 @@ def _point(
         pairs=model.pairs_of(np.where(fractional, 0.0, x)),
         fractional=fractional_q.tolist(),
         priced={q: layout.pair_r[(layout.pair_q == q) & zero] for q in fractional_q.tolist()},
+        rounds=rounds,
+        columns=len(model.pair_q),
     )
 
 

@@ -186,6 +186,8 @@ def lp_stage(search: _Search, record: Record, deadline: float, budget: int) -> S
     record.stages.append("lp")
     record.extra["lp_bound"] = point.bound < record.bound
     record.extra["lp_fractional"] = len(point.fractional)
+    if search.large:
+        record.extra["lp_rounds"], record.extra["lp_columns"] = point.rounds, point.columns
     record.tighten(point.bound)
     hint = record.teams_of(point.pairs)  # the fractional requests' whole pairs: a hint
     teams = {q: [] if q in point.fractional else team for q, team in hint.items()}
