@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from peermatch.api.auth import ApiGate, provide_client
 from peermatch.api.controllers import RequestController, ReviewerController, read_ledger
+from peermatch.api.docs import LocalSwaggerRenderPlugin
 from peermatch.api.service import ForeignResource, record_foreign_attempt
 from peermatch.settings import Settings
-from peermatch.web.api_docs import LocalSwaggerRenderPlugin
 
 MAX_BODY = 64 * 1024  # bytes; a request or reviewer is a few hundred
 SECURITY_SCHEME = "apiKey"

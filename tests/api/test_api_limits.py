@@ -92,7 +92,6 @@ def test_two_app_processes_on_one_database_share_one_limit(
 _COUNT_CALLS = """
 import datetime as dt, sys
 from sqlmodel import Session
-import peermatch.web  # the app first: peermatch.api on its own imports in a circle
 from peermatch.api.auth import RateLimiter
 from peermatch.db import make_engine
 
