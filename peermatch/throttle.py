@@ -1,6 +1,7 @@
-"""Sign-in throttling: growing delays after failures, never a lockout.
+"""Throttling after failures (sign-in, and API key checks): growing delays, never a lockout.
 
-Failures are counted under two keys, in the database so that every app process shares them:
+Failures are counted in the database so that every app process shares them. Sign-in counts
+them under two keys:
 
 - per client address: slows password spraying across many accounts from one place;
 - per (email, client address): slows guessing one account's password from one place, without
@@ -11,6 +12,9 @@ after each further failure. An attempt while blocked is refused without being co
 block never lasts longer than 15 minutes after the last counted failure, and a quiet hour
 forgets the count. A success clears its (email, client) count. Keys are the same for emails
 with and without an account, so throttling says nothing about which emails exist.
+
+Failed API key checks are counted per client address under an ``api:`` key, with the free
+failures the service's setting allows (``api_rule``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,16 @@ class Rule:
 
 CLIENT = Rule("client", free_failures=20)
 PAIR = Rule("pair", free_failures=3)
+
+
+def api_rule(failures_allowed: int) -> Rule:
+    """Failed API key checks: ``failures_allowed`` per client address, the last of them
+    already delayed."""
+    return Rule("api", free_failures=max(0, failures_allowed - 1))
+
+
+def api_key(client: str) -> str:
+    return f"api:{client[:60]}"
 
 
 def keys(email: str, client: str) -> tuple[str, str]:
@@ -70,8 +84,12 @@ def wait_seconds(session: Session, attempt_keys: tuple[str, ...], now: dt.dateti
     return int(-(-wait.total_seconds() // 1))
 
 
-def record_failure(session: Session, attempt_keys: tuple[str, ...], now: dt.datetime) -> None:
-    """Count a failure under each key (atomically, so parallel attempts all count)."""
+def record_failure(
+    session: Session, attempt_keys: tuple[str, ...], now: dt.datetime, rule: Rule | None = None
+) -> int:
+    """Count a failure under each key (atomically, so parallel attempts all count); ``rule``
+    for keys other than sign-in's. Returns the longest block it set, in seconds (0: none)."""
+    longest = dt.timedelta(0)
     for key in attempt_keys:
         row = session.get(SignInThrottle, key)
         if row is None:
@@ -92,9 +110,11 @@ def record_failure(session: Session, attempt_keys: tuple[str, ...], now: dt.date
             )
         )
         session.refresh(row)
-        pause = delay_after(row.failures, _rule(key))
+        pause = delay_after(row.failures, rule or _rule(key))
         row.blocked_until = now + pause if pause else None
+        longest = max(longest, pause)
         session.flush()
+    return int(-(-longest.total_seconds() // 1))
 
 
 def clear(session: Session, key: str) -> None:

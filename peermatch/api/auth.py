@@ -1,14 +1,15 @@
 """API keys: ``Authorization: Bearer pm_<prefix>_<secret>``, one partnership per key.
 
 Only the header authenticates: a coordinator's session cookie is ignored under /api/. Failed
-checks are counted per client address; past ``api_auth_failures`` a minute, further attempts
-from that address are refused with 429 for a time that doubles with each refusal (up to 15
-minutes), before the key is even looked at. Logs name the key's prefix at most, never the key.
+checks are counted per client address (``peermatch.addresses.client_address``, which believes
+forwarded headers only from trusted proxies): from the ``api_auth_failures``-th failure on,
+further attempts from that address are refused with 429 for 5 s, then 10 s, 20 s, … up to 15
+minutes after each failure, before the key is even looked at (``peermatch.throttle``; a quiet
+hour forgets the count). Logs name the key's prefix at most, never the key.
 
-The rate limit per key is counted in the database (table ``apiratewindow``, one row per key per
-minute), so every app process shares it. The failure throttle lives in the process's memory:
-with several app processes each counts on its own, which bounds a guessing address at
-(processes × limit) failures a minute before its lockout.
+Both counts live in the database, so every app process shares them: the failures in the
+throttle table under ``api:<address>``, the rate limit per key in ``apiratewindow`` (one row per
+key per minute).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from peermatch import throttle
 from peermatch.accounts import ApiKeyRejected, verify_api_key
 from peermatch.addresses import client_address
 from peermatch.api.problems import ApiProblem, FieldError
@@ -119,46 +119,6 @@ def _count_call(session: Session, name: str, start: dt.datetime) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-@dataclass
-class FailureThrottle:
-    """Failed key checks per client address; locks an address out for a growing time."""
-
-    limit: int
-    window: float = WINDOW
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-    _locked: dict[str, tuple[float, float]] = field(default_factory=dict)  # until, last length
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def locked_for(self, address: str) -> int | None:
-        now = self.clock()
-        with self._lock:
-            locked = self._locked.get(address)
-            if locked and locked[0] > now:
-                return max(1, math.ceil(locked[0] - now))
-            return None
-
-    def failed(self, address: str) -> int | None:
-        """Count a failure; the lockout in seconds if this one crosses the limit."""
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) > 10_000:  # forget quiet addresses rather than grow forever
-                self._failures = {
-                    a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < self.window
-                }
-                self._locked = {a: v for a, v in self._locked.items() if v[0] > now}
-            recent = [t for t in self._failures.get(address, []) if now - t < self.window]
-            recent.append(now)
-            self._failures[address] = recent
-            if len(recent) < self.limit:
-                return None
-            _, last = self._locked.get(address, (0.0, 0.0))
-            length = min(MAX_LOCKOUT, last * 2 if last else self.window)
-            self._locked[address] = (now + length, length)
-            self._failures[address] = []
-            return math.ceil(length)
-
-
 class ApiGate:
     """What every API call passes: the key check, the failure throttle and the rate limit.
     (A plain class: handlers receive it as a dependency, which must not look like data.)"""
@@ -167,14 +127,25 @@ class ApiGate:
         self.engine = engine
         self.settings = settings
         self.limiter = RateLimiter(settings.api_rate_limit)
-        self.throttle = FailureThrottle(settings.api_auth_failures)
+        self.failure_rule = throttle.api_rule(settings.api_auth_failures)
 
-    def check_key(self, presented: str) -> tuple[ApiClient, int | None]:
-        """Verify a key, note its use and count the call against its rate limit, in a short
-        transaction of its own. The client, and None or the seconds to wait if the key is over
-        its limit."""
+    def check_key(self, presented: str, address: str) -> tuple[ApiClient, int | None]:
+        """Refuse a throttled address, verify the key, note its use and count the call against
+        its rate limit, in a short transaction of its own. The client, and None or the seconds
+        to wait if the key is over its limit. A rejected key is counted against ``address``."""
+        now = _utcnow()
+        failures = (throttle.api_key(address),)
         with Session(self.engine, expire_on_commit=False) as db:
-            key = verify_api_key(db, presented, now=_utcnow())
+            if blocked := throttle.wait_seconds(db, failures, now):
+                raise _too_many(blocked, "Too many failed API key checks from this address")
+            try:
+                key = verify_api_key(db, presented, now=now)
+            except ApiKeyRejected as exc:
+                log.warning("API key rejected (%s), prefix %s", exc.reason, exc.prefix or "-")
+                if pause := throttle.record_failure(db, failures, now, self.failure_rule):
+                    log.warning("API key checks throttled for %d seconds", pause)
+                db.commit()
+                raise
             partnership = db.get(Partnership, key.partnership_id)
             assert partnership is not None and key.id is not None
             wait = self.limiter.hit(db, key.prefix)
@@ -193,8 +164,6 @@ class ApiGate:
     ) -> None:
         """The guard on every /api/v1 route."""
         address = client_address(connection, self.settings.trusted_proxies)
-        if wait := self.throttle.locked_for(address):
-            raise _too_many(wait, "Too many failed API key checks from this address")
         scheme, _sep, presented = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
             raise ApiProblem(
@@ -203,11 +172,10 @@ class ApiGate:
                 headers={"WWW-Authenticate": 'Bearer realm="peermatch"'},
             )
         try:
-            client, wait = await anyio.to_thread.run_sync(self.check_key, presented.strip())
-        except ApiKeyRejected as exc:
-            log.warning("API key rejected (%s), prefix %s", exc.reason, exc.prefix or "-")
-            if wait := self.throttle.failed(address):
-                log.warning("API key checks throttled for %d seconds", wait)
+            client, wait = await anyio.to_thread.run_sync(
+                self.check_key, presented.strip(), address
+            )
+        except ApiKeyRejected:
             raise ApiProblem(
                 401,
                 "The API key is not valid: it may be mistyped, revoked or expired",

@@ -12,11 +12,11 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from peermatch import accounts
 from peermatch.cli import main
-from peermatch.models import ApiKey
+from peermatch.models import ApiKey, SignInThrottle
 from peermatch.web import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -175,4 +175,6 @@ async def test_failed_key_checks_count_against_the_client_the_proxy_settings_nam
     }
     with pytest.raises(ApiProblem):
         await gate.guard(ASGIConnection(scope), None)  # type: ignore[arg-type]
-    assert list(gate.throttle._failures) == [counted]
+    with Session(engine) as session:
+        rows = session.exec(select(SignInThrottle)).all()
+        assert [(r.key, r.failures) for r in rows] == [(f"api:{counted}", 1)]

@@ -1,5 +1,6 @@
 """The limits, on a clock the test moves: a fixed window per key counted in the database (so
-shared by every process using it), and a lockout per address that doubles each time."""
+shared by every process using it), and failed key checks per address, counted in the database
+too, blocking for longer after each further failure."""
 
 from __future__ import annotations
 
@@ -11,19 +12,12 @@ from dataclasses import replace
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
+from peermatch import throttle
 from peermatch.api import auth
-from peermatch.api.auth import MAX_LOCKOUT, FailureThrottle, RateLimiter
+from peermatch.api.auth import RateLimiter
 from peermatch.db import make_engine
 from peermatch.models import ApiRateWindow
 from peermatch.web import create_app
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class WallClock:
@@ -134,16 +128,41 @@ def test_parallel_processes_never_let_more_calls_through_than_the_limit(engine, 
         assert (row.key, row.calls) == ("shared", 120)
 
 
-def test_a_lockout_doubles_each_time_up_to_its_ceiling():
-    clock = Clock()
-    throttle = FailureThrottle(limit=2, clock=clock)
-    lengths = []
-    for _ in range(7):
-        assert throttle.failed("1.2.3.4") is None
-        lengths.append(throttle.failed("1.2.3.4"))
-        assert throttle.locked_for("1.2.3.4") == lengths[-1]
-        assert throttle.locked_for("5.6.7.8") is None
-        clock.now += lengths[-1]
-        assert throttle.locked_for("1.2.3.4") is None
-    assert lengths == [60, 120, 240, 480, 900, 900, 900]
-    assert MAX_LOCKOUT == 900
+def test_failed_key_checks_block_longer_each_time_up_to_a_ceiling(engine):
+    rule = throttle.api_rule(3)
+    key = (throttle.api_key("203.0.113.9"),)
+    now = dt.datetime(2027, 3, 1, 9, 0, 0)
+    blocks = []
+    with Session(engine) as session:
+        for _ in range(10):
+            assert throttle.wait_seconds(session, key, now) == 0
+            blocks.append(throttle.record_failure(session, key, now, rule))
+            session.commit()
+            if blocks[-1]:
+                assert throttle.wait_seconds(session, key, now) == blocks[-1]
+                assert throttle.wait_seconds(session, (throttle.api_key("x"),), now) == 0
+            now += dt.timedelta(seconds=blocks[-1])
+    assert blocks == [0, 0, 5, 10, 20, 40, 80, 160, 320, 640]
+    assert throttle.delay_after(40, rule) == throttle.MAX_DELAY
+
+
+def test_two_app_processes_share_the_count_of_failed_key_checks(settings, database_url, alpha_key):
+    strict = replace(settings, api_auth_failures=3)
+    engines = [make_engine(database_url), make_engine(database_url)]
+    wrong = {"Authorization": f"Bearer {alpha_key[:-4]}AAAA"}
+    right = {"Authorization": f"Bearer {alpha_key}"}
+    try:
+        with (
+            TestClient(create_app(strict, engines[0])) as one,
+            TestClient(create_app(strict, engines[1])) as two,
+        ):
+            answers = [c.get("/api/v1/ledger", headers=wrong) for c in (one, two, one)]
+            assert [r.status_code for r in answers] == [401, 401, 401]
+            for c in (one, two):  # the third failure, wherever it happened, blocks both
+                refused = c.get("/api/v1/ledger", headers=right)
+                assert refused.status_code == 429
+                assert refused.headers["content-type"].startswith("application/problem+json")
+                assert 1 <= int(refused.headers["retry-after"]) <= 5
+    finally:
+        for e in engines:
+            e.dispose()
