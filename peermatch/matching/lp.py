@@ -109,12 +109,15 @@ def _point(
     x = np.asarray(response.variable_value)[: len(model.pair_q)]
     fractional = (x > INTEGRAL) & (x < 1 - INTEGRAL)
     fractional_q = np.unique(model.pair_q[fractional])
-    zero = reduced >= -REDUCED_COST
+    priced = {}
+    for q in fractional_q.tolist():
+        pairs = layout.request_pairs(q)
+        priced[q] = layout.pair_r[pairs][reduced[pairs] >= -REDUCED_COST]
     return LpPoint(
         bound=math.floor(response.objective_value + gain + ROUNDING_MARGIN),
         pairs=model.pairs_of(np.where(fractional, 0.0, x)),
         fractional=fractional_q.tolist(),
-        priced={q: layout.pair_r[(layout.pair_q == q) & zero] for q in fractional_q.tolist()},
+        priced=priced,
         rounds=rounds,
         columns=len(model.pair_q),
     )

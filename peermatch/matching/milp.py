@@ -169,6 +169,11 @@ class Layout:
     def n_pairs(self) -> int:
         return len(self.pair_q)
 
+    def request_pairs(self, q: int) -> slice:
+        """The pair numbers of request ``q`` (pairs are in request order)."""
+        start, end = np.searchsorted(self.pair_q, [q, q + 1])
+        return slice(int(start), int(end))
+
     def index_of(self, pairs: list[tuple[int, int]]) -> np.ndarray:
         """The pair numbers of (request, reviewer) candidate pairs (pairs are in request, then
         reviewer order, so one key sorts them all)."""

@@ -14,6 +14,14 @@ from peermatch.matching.objective import score_of, weighted
 Teams = dict[int, list[int]]  # request -> its free members (locked members apart)
 
 
+def teams_of(inst: Instance, pairs: list[tuple[int, int]]) -> Teams:
+    """Free (request, reviewer) pairs as the members of every request."""
+    teams: Teams = {q: [] for q in range(inst.n_requests)}
+    for q, r in pairs:
+        teams[q].append(r)
+    return teams
+
+
 @dataclass
 class Record:
     inst: Instance
@@ -57,10 +65,7 @@ class Record:
                 self.first_solution = self.elapsed()
 
     def teams_of(self, pairs: list[tuple[int, int]]) -> Teams:
-        teams: Teams = {q: [] for q in range(self.inst.n_requests)}
-        for q, r in pairs:
-            teams[q].append(r)
-        return teams
+        return teams_of(self.inst, pairs)
 
     def free_pairs(self) -> list[tuple[int, int]]:
         return [(q, r) for q, team in self.teams.items() for r in team]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +46,7 @@ from peermatch.matching.objective import (
 )
 from peermatch.matching.practice import improve as improve_practice
 from peermatch.matching.problem import Pair, Problem, Solution
-from peermatch.matching.record import Record, Teams
+from peermatch.matching.record import Record, Teams, teams_of
 from peermatch.matching.repair import Limits, Neighbourhood, repair
 from peermatch.matching.seats import LockedInfeasible, Seats, place_locked
 
@@ -62,10 +63,10 @@ GUIDED_NODES = 40  # the dive into the branch an LP vertex points to
 LARGE_GUIDED_NODES = 2  # the same where every node is a national flow
 LP_ROUND_SECONDS = 1.0  # CP-SAT on the requests the LP vertex leaves fractional
 MIN_MIP_SECONDS = 1.0  # the MILP runs after the tree (until SEARCH_SHARE) if this much is left
-# Shares of the time limit: the dive may start steps until DIVE_SHARE; all search stops at
-# SEARCH_SHARE, leaving the rest for the explanations.
+# Shares of the time limit: the dive may start steps until DIVE_SHARE (so only after an LP that
+# ended early); all search stops at SEARCH_SHARE, leaving the rest for the explanations.
 DIVE_SHARE = 0.6
-LARGE_LP_SHARE = 0.75  # large problems: the generated LP may run until then (the dive after it)
+LARGE_LP_SHARE = 0.75  # large problems: the generated LP may run until then
 SEARCH_SHARE = 0.85
 PRACTICE_SHARE = 0.92  # the third objective may run until then
 ROUND_SHARE = 0.05  # of the time limit, for one CP-SAT neighbourhood round
@@ -141,18 +142,26 @@ def _first_record(search: _Search) -> Record:
     rule are the first solution (unless a locked team breaks it)."""
     inst, relaxation = search.inst, search.relaxation
     weight = objective_weight(inst, search.seats)
-    teams: Teams = {q: [] for q in range(inst.n_requests)}
-    for q, r in relaxation.pairs:
-        teams[q].append(r)
-    search.violating = [q for q in teams if search.breaks_skills(q, teams[q])]
-    for q in search.violating:
-        teams[q] = []  # an empty free part keeps the rest a valid solution
+    teams, search.violating, valid = _without_broken_teams(search, teams_of(inst, relaxation.pairs))
     record = Record(
         inst, weight, search.started, weight * relaxation.filled - relaxation.imbalance, teams
     )
-    if not any(search.breaks_skills(q, []) for q in search.violating):
-        record.first_solution = search.first_pass  # no locked team breaks the rule
+    if valid:
+        record.first_solution = search.first_pass
     return record
+
+
+def _without_broken_teams(
+    search: _Search, teams: Teams, drop: Iterable[int] = ()
+) -> tuple[Teams, list[int], bool]:
+    """``teams`` with the free part of each request in ``drop`` or breaking the skill rule
+    emptied (an empty free part keeps the rest a valid solution), the requests emptied, and
+    whether the result is a solution: not if an emptied request's locked team alone breaks it."""
+    dropped = set(drop)
+    emptied = [q for q, team in teams.items() if q in dropped or search.breaks_skills(q, team)]
+    gone = set(emptied)
+    kept = {q: [] if q in gone else team for q, team in teams.items()}
+    return kept, emptied, not any(search.breaks_skills(q, []) for q in emptied)
 
 
 # -- the stages --------------------------------------------------------------------------------
@@ -190,12 +199,10 @@ def lp_stage(search: _Search, record: Record, deadline: float, budget: int) -> S
         record.extra["lp_rounds"], record.extra["lp_columns"] = point.rounds, point.columns
     record.tighten(point.bound)
     hint = record.teams_of(point.pairs)  # the fractional requests' whole pairs: a hint
-    teams = {q: [] if q in point.fractional else team for q, team in hint.items()}
-    for q, team in teams.items():
-        if team and search.breaks_skills(q, team):
-            teams[q] = []  # within GLOP's tolerances this never happens; never trust it
-    if not any(search.breaks_skills(q, []) for q in point.fractional):
-        record.offer(teams)  # valid: no fractional request's locked team is left lacking
+    # Whole teams breaking the skill rule never happen within GLOP's tolerances; never trust it.
+    teams, _, valid = _without_broken_teams(search, hint, point.fractional)
+    if valid:
+        record.offer(teams)
     flow_fits = time.perf_counter() + 2 * search.first_pass < deadline  # a node is a flow
     if point.fractional and not record.settled and flow_fits:
         region = region_of(inst, seats, point.pairs, point.fractional)
