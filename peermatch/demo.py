@@ -27,8 +27,8 @@ from peermatch.models import (
     ReviewRequest,
     Unavailability,
 )
-from peermatch.requests import RequestInput, create_request
 from peermatch.resources import resource_dir
+from peermatch.staffing.requests import RequestInput, create_request
 
 DEMO_DIR = resource_dir("data") / "demo"
 DEMO_REGION_CODE = "demo-north"

@@ -10,10 +10,11 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from peermatch import invitations, outbox
+from peermatch import outbox
 from peermatch.db import session_scope
 from peermatch.outbox import RelayReport
 from peermatch.settings import Settings
+from peermatch.staffing import invitations
 
 log = logging.getLogger("peermatch.worker")
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from peermatch import registry
 from peermatch.models import Partnership, Region, RequestStatus, ReviewRequest
 from peermatch.registry import ReviewerInput
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 WINDOW = (dt.date(2027, 3, 1), dt.date(2027, 3, 19))
 

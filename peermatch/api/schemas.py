@@ -15,7 +15,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from peermatch.api.problems import from_msgspec, invalid
 from peermatch.models import RequestSource, RequestStatus
 from peermatch.registry import MAX_CAPACITY, MAX_JOB_ROLE, MAX_NAME
-from peermatch.requests import MAX_PEERS, MAX_REFERENCE, MIN_PEERS
+from peermatch.staffing.requests import MAX_PEERS, MAX_REFERENCE, MIN_PEERS
 from peermatch.vocabulary import load as load_vocabulary
 
 _vocab = load_vocabulary()

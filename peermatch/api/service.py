@@ -14,7 +14,7 @@ from collections import defaultdict
 import msgspec
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger, registry, requests
+from peermatch import audit, ledger, registry
 from peermatch.api import schemas
 from peermatch.api.auth import ApiClient
 from peermatch.errors import NotFound
@@ -27,7 +27,8 @@ from peermatch.models import (
     Reviewer,
     ReviewRequest,
 )
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing import requests
+from peermatch.staffing.requests import RequestInput, create_request
 
 MAX_PAGE = 100
 

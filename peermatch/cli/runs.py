@@ -15,12 +15,13 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from peermatch import match_runs, registry
+from peermatch import registry
 from peermatch.cli.errors import Failure, InputError, OneLineCommand, OneLineGroup
 from peermatch.cli.files import write_output
 from peermatch.cli.registry import _database, _database_problem, _settings
 from peermatch.db import make_engine
 from peermatch.models import MatchRun
+from peermatch.staffing import match_runs
 
 ACTOR = "cli"
 

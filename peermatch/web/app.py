@@ -18,12 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from peermatch import match_runs
 from peermatch.api import create_api_router, openapi_config
 from peermatch.dates import govuk_date
 from peermatch.db import make_engine, session_scope
 from peermatch.resources import resource_dir
 from peermatch.settings import Settings, load_settings
+from peermatch.staffing import match_runs
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors, security
 from peermatch.web.auth import (

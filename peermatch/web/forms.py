@@ -13,7 +13,7 @@ from litestar.datastructures import FormMultiDict
 
 from peermatch.models import ReviewRequest
 from peermatch.registry import MAX_UNAVAILABLE, ReviewerInput, ReviewerView
-from peermatch.requests import RequestInput
+from peermatch.staffing.requests import RequestInput
 
 EMPTY_RANGE_ROWS = 3
 _RANGE_KEY = re.compile(r"unavailable-([0-9]{1,6})-(?:from|to)")

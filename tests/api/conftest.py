@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from peermatch import accounts
 from peermatch.models import Partnership, Region
-from peermatch.requests import RequestInput, create_request
 from peermatch.settings import Settings
+from peermatch.staffing.requests import RequestInput, create_request
 from peermatch.web import create_app
 
 

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from peermatch.demo import DEMO_COORDINATOR_EMAIL, DEMO_COORDINATOR_PASSWORD, seed_demo
 from peermatch.models import Partnership, Region, RequestStatus, ReviewRequest
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 pytestmark = pytest.mark.browser
 

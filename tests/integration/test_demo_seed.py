@@ -9,8 +9,9 @@ import io
 from sqlalchemy import func
 from sqlmodel import select
 
-from peermatch import accounts, demo, registry, requests
+from peermatch import accounts, demo, registry
 from peermatch.models import Partnership, Region, RequestStatus, Reviewer, ReviewRequest
+from peermatch.staffing import requests
 from peermatch.vocabulary import load as load_vocabulary
 
 

@@ -14,8 +14,8 @@ MODULES = [
     "peermatch.api.auth",
     "peermatch.web",
     "peermatch.outbox",
-    "peermatch.invitations",
-    "peermatch.match_runs",
+    "peermatch.staffing.invitations",
+    "peermatch.staffing.match_runs",
     "peermatch.matching.solver",
     "peermatch.cli",
 ]

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from peermatch import ledger
 from peermatch.models import Assignment, AssignmentStatus, Partnership, Region, ReviewRequest
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 DAY = dt.date(2027, 3, 1)
 

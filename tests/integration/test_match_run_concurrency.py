@@ -9,8 +9,8 @@ import pytest
 from runs_world import build_world, request
 from sqlmodel import Session, select
 
-from peermatch import match_runs
 from peermatch.models import MatchRun, RequestEvent, RequestStatus
+from peermatch.staffing import match_runs
 
 
 @pytest.fixture

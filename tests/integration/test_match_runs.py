@@ -10,7 +10,6 @@ import pytest
 from runs_world import WINDOW, add, build_world, request
 from sqlmodel import select
 
-from peermatch import match_runs
 from peermatch.matching.io import parse_problem, parse_solution
 from peermatch.matching.validate import validate
 from peermatch.models import (
@@ -26,6 +25,7 @@ from peermatch.models import (
     ReviewerConflict,
     RunStatus,
 )
+from peermatch.staffing import match_runs
 
 
 @pytest.fixture
@@ -401,7 +401,7 @@ def test_the_problem_carries_experience_and_practice(session, world):
 
 
 def test_a_requests_team_shows_its_invitations_and_its_latest_proposal(engine, session, world):
-    from peermatch.proposal import request_team
+    from peermatch.web.pages.proposal import request_team
 
     q = request(session, world, "ALPHA", "AL-2027-120")
     assert request_team(session, q.id).proposed is None

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from peermatch.models import AuditEvent, RequestEvent, RequestStatus
-from peermatch.requests import IllegalTransition, RequestInput, create_request, transition
+from peermatch.staffing.requests import IllegalTransition, RequestInput, create_request, transition
 
 
 @pytest.fixture

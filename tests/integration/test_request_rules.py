@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from peermatch.errors import ValidationFailed
 from peermatch.models import AuditEvent, RequestStatus
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 D = dt.date
 

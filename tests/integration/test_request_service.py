@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlmodel import select
 
-from peermatch import ledger, requests
+from peermatch import ledger
 from peermatch.errors import NotFound, ValidationFailed
 from peermatch.models import (
     Assignment,
@@ -20,7 +20,8 @@ from peermatch.models import (
     RequestSource,
     RequestStatus,
 )
-from peermatch.requests import (
+from peermatch.staffing import requests
+from peermatch.staffing.requests import (
     IllegalTransition,
     NotEditable,
     RequestFilter,

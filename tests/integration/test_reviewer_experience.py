@@ -12,7 +12,7 @@ import pytest
 from peermatch import registry, reviewer_csv
 from peermatch.errors import ValidationFailed
 from peermatch.models import Assignment, AssignmentStatus, RequestStatus
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 D = dt.date
 OLD_HEADER = (

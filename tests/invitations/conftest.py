@@ -12,7 +12,6 @@ from invitation_helpers import NOW, csrf_token
 from litestar.testing import TestClient
 from sqlmodel import Session
 
-from peermatch import invitations, requests
 from peermatch.models import (
     Assignment,
     Partnership,
@@ -21,6 +20,7 @@ from peermatch.models import (
     ReviewRequest,
 )
 from peermatch.settings import Settings
+from peermatch.staffing import invitations, requests
 from peermatch.web import create_app
 
 

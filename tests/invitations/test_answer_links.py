@@ -8,9 +8,10 @@ import pytest
 from invitation_helpers import NOW, link_of, team, token_of
 from sqlmodel import select
 
-from peermatch import invitations, ledger, requests
-from peermatch.invitations import InvitationUnavailable
+from peermatch import ledger
 from peermatch.models import LedgerEntry, RequestEvent, RequestStatus, ReviewRequest
+from peermatch.staffing import invitations, requests
+from peermatch.staffing.invitations import InvitationUnavailable
 
 
 def _reasons(exc: pytest.ExceptionInfo[InvitationUnavailable]) -> str:

@@ -7,8 +7,8 @@ from invitation_helpers import link_of, token_of
 from runs_world import build_world, request
 from sqlmodel import select
 
-from peermatch import invitations, match_runs
 from peermatch.models import MatchRun, OutboxMessage, RequestEvent, RequestStatus
+from peermatch.staffing import invitations, match_runs
 
 
 def _approved(engine, session, settings, world, reference: str):

@@ -12,9 +12,9 @@ from invitation_helpers import NOW, csrf_token, link_of, token_of
 from litestar.testing import TestClient
 from sqlmodel import col, select
 
-from peermatch import invitations
 from peermatch.models import AuditEvent, OutboxMessage, OutboxStatus, Partnership
 from peermatch.outbox import HIDDEN_LINK, hide_answer_links
+from peermatch.staffing import invitations
 from peermatch.web import create_app
 from peermatch.web.controllers.ledger import csv_cell
 

@@ -13,9 +13,10 @@ from invitation_helpers import NOW, link_of
 from smtp_server import SmtpServer
 from sqlmodel import select
 
-from peermatch import invitations, outbox
+from peermatch import outbox
 from peermatch.models import OutboxMessage, OutboxStatus
 from peermatch.outbox import Email
+from peermatch.staffing import invitations
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import datetime as dt
 from invitation_helpers import NOW, link_of, team, token_of
 from sqlmodel import col, select
 
-from peermatch import invitations, match_runs
 from peermatch.matching.io import parse_problem, parse_solution
 from peermatch.matching.validate import validate
 from peermatch.models import (
@@ -18,6 +17,7 @@ from peermatch.models import (
     RequestEvent,
     Reviewer,
 )
+from peermatch.staffing import invitations, match_runs
 
 
 def _events(session, request) -> list[str]:
@@ -188,8 +188,8 @@ def test_two_relays_ticking_at_once_expire_and_rematch_a_seat_once(
 ):
     from sqlmodel import Session
 
-    from peermatch.invitations import _claim
     from peermatch.models import AssignmentStatus
+    from peermatch.staffing.invitations import _claim
 
     request = make_request(peers=1)
     [ann] = place(request, pool["ann"])

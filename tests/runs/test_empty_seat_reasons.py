@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from peermatch.proposal import BalanceRow, balance_chart, empty_seat_reasons
+from peermatch.web.pages.proposal import BalanceRow, balance_chart, empty_seat_reasons
 
 NONE_INELIGIBLE = {
     "high_profile_internal": 0,

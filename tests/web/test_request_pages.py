@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from peermatch.models import AuditEvent, RequestStatus, ReviewRequest
-from peermatch.requests import RequestInput, create_request
+from peermatch.staffing.requests import RequestInput, create_request
 
 
 def _form(partnership, **changes) -> dict:

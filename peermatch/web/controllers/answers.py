@@ -15,10 +15,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_410_GONE
 
-from peermatch import invitations
 from peermatch.errors import ValidationFailed
-from peermatch.invitations import DECLINE_REASONS, InvitationUnavailable
 from peermatch.settings import Settings
+from peermatch.staffing import invitations
+from peermatch.staffing.invitations import DECLINE_REASONS, InvitationUnavailable
 from peermatch.web.forms import provide_form
 from peermatch.web.params import Db, Form
 

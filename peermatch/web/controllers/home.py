@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from peermatch import invitations, requests
+from peermatch.staffing import invitations, requests
 from peermatch.web.auth import Coordinator
 from peermatch.web.params import Db
 

@@ -9,8 +9,8 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from peermatch import invitations
 from peermatch.settings import Settings
+from peermatch.staffing import invitations
 from peermatch.web.params import Db, Me
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from peermatch import registry, requests, working_days
+from peermatch import registry, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
+from peermatch.staffing import requests
 from peermatch.web.auth import Coordinator, provide_coordinator
 from peermatch.web.forms import (
     RequestForm,

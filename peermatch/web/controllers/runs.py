@@ -12,13 +12,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Engine
 
-from peermatch import match_runs, proposal
 from peermatch.errors import DomainError
 from peermatch.models import PairDecisionKind, utcnow
 from peermatch.settings import Settings
+from peermatch.staffing import match_runs
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web.auth import provide_coordinator
 from peermatch.web.forms import parse_int, provide_form
+from peermatch.web.pages import proposal
 from peermatch.web.params import Db, Form, Me
 
 PER_PAGE = 20

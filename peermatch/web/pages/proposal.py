@@ -13,11 +13,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from peermatch.match_runs import (
-    decisions_for,
-    request_id_of,
-    reviewer_id_of,
-)
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
@@ -27,6 +22,11 @@ from peermatch.models import (
     Reviewer,
     ReviewerSkill,
     ReviewRequest,
+)
+from peermatch.staffing.match_runs import (
+    decisions_for,
+    request_id_of,
+    reviewer_id_of,
 )
 
 
@@ -367,7 +367,7 @@ def run_view(
     agency_label: Callable[[str], str] = str,
 ) -> RunView:
     """A run of the coordinator's region (NotFound otherwise) with its proposal."""
-    from peermatch.match_runs import approval_problem, get_run, recover_stale
+    from peermatch.staffing.match_runs import approval_problem, get_run, recover_stale
 
     recover_stale(session, region_id=region_id)
     run = get_run(session, region_id, run_id)
@@ -398,7 +398,7 @@ def request_team(
     agency_label: Callable[[str], str] = str,
 ) -> RequestTeam:
     """For ``templates/runs/_request_team.html`` (context name ``request_team``)."""
-    from peermatch.match_runs import latest_run
+    from peermatch.staffing.match_runs import latest_run
 
     request = session.get(ReviewRequest, request_id)
     if request is None:

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from peermatch import audit, invitations, ledger, registry
+from peermatch import audit, ledger, registry
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
 from peermatch.models import (
@@ -60,10 +60,11 @@ from peermatch.models import (
     Unavailability,
     utcnow,
 )
-from peermatch.requests import transition
 from peermatch.settings import Settings, load_settings
+from peermatch.staffing import invitations
+from peermatch.staffing.requests import transition
 
-log = logging.getLogger("peermatch.match_runs")
+log = logging.getLogger("peermatch.staffing.match_runs")
 
 PROBLEM_FORMAT = "peermatch.problem/1"
 HELD = (AssignmentStatus.invited, AssignmentStatus.accepted)

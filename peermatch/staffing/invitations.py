@@ -45,7 +45,7 @@ from peermatch.models import (
 from peermatch.settings import Settings, load_settings
 from peermatch.vocabulary import load as load_vocabulary
 
-log = logging.getLogger("peermatch.invitations")
+log = logging.getLogger("peermatch.staffing.invitations")
 
 SALT = "peermatch.invitation-answer"
 # The signature's own age limit; the invitation's ``expires_at`` is the limit that counts.
@@ -217,7 +217,7 @@ def invite(
     """Send an invitation for each ``invited`` assignment (flushed, so it has an id), in the
     caller's transaction: sets its expiry, link nonce and calendar UID, writes the email to the
     outbox and a line on the request's timeline. A ``proposed`` request becomes ``inviting``."""
-    from peermatch import requests as request_service
+    from peermatch.staffing import requests as request_service
 
     now = now or utcnow()
     messages = []
@@ -348,7 +348,7 @@ def show(
 def accept(
     session: Session, settings: Settings, token: str, *, now: dt.datetime | None = None
 ) -> InvitationView:
-    from peermatch import requests as request_service
+    from peermatch.staffing import requests as request_service
 
     now = now or utcnow()
     assignment = _usable(session, settings, token, now, lock=True)
@@ -429,7 +429,7 @@ def _free_seat(
         _event(session, freed, "rematch_skipped", "system", {"why": "paused"})
         return
     from peermatch.matching.io import ProblemError
-    from peermatch.rematch import rematch
+    from peermatch.staffing.rematch import rematch
 
     try:
         with session.begin_nested():  # a failed re-match must not undo the answer that freed it
@@ -475,7 +475,7 @@ def withdraw(
 ) -> Assignment:
     """Take a reviewer off a request: their link stops working, they get a cancellation
     (METHOD:CANCEL, the same UID, a higher SEQUENCE), and an acceptance leaves the ledger."""
-    from peermatch import requests as request_service
+    from peermatch.staffing import requests as request_service
 
     now = now or utcnow()
     assignment = _assignment_in_region(session, region_id, assignment_id)
@@ -534,7 +534,7 @@ def complete_request(
 ) -> ReviewRequest:
     """A staffed request's review has run: the ledger keeps its entries, and each accepted
     reviewer's completed reviews count it (from their assignments)."""
-    from peermatch import requests as request_service
+    from peermatch.staffing import requests as request_service
 
     request = _request_in_region(session, region_id, request_id)
     request_service.transition(session, request, RequestStatus.completed, actor=actor)

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from peermatch import match_runs
 from peermatch.matching.io import parse_problem, solution_to_json
 from peermatch.matching.solver import solve
 from peermatch.matching.validate import validate
@@ -31,11 +30,12 @@ from peermatch.models import (
     RunStatus,
     utcnow,
 )
-from peermatch.proposal import empty_seat_reasons
 from peermatch.settings import Settings
+from peermatch.staffing import match_runs
 from peermatch.vocabulary import load as load_vocabulary
+from peermatch.web.pages.proposal import empty_seat_reasons
 
-log = logging.getLogger("peermatch.rematch")
+log = logging.getLogger("peermatch.staffing.rematch")
 
 
 def request_problem(session: Session, request: ReviewRequest) -> tuple[dict[str, Any], str] | None:
@@ -71,7 +71,7 @@ def rematch(
     """Fill ``request``'s free seats now and invite whoever fills them, in the caller's
     transaction. Returns the new assignments (none when nobody eligible is left: the timeline
     then says why, in the proposal page's words)."""
-    from peermatch.invitations import invite
+    from peermatch.staffing.invitations import invite
 
     now = now or utcnow()
     assert request.id is not None

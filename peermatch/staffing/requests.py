@@ -455,7 +455,7 @@ def accept(session: Session, region_id: int, request_id: int, *, actor: str) -> 
 def cancel(session: Session, region_id: int, request_id: int, *, actor: str) -> ReviewRequest:
     """Cancel an open request. Its invited and accepted reviewers are sent a cancellation;
     peers it had been lent are given back in the ledger."""
-    from peermatch.invitations import withdraw_team
+    from peermatch.staffing.invitations import withdraw_team
 
     request, _ = _find(session, region_id, request_id)
     check_transition(request, RequestStatus.cancelled)
@@ -715,7 +715,7 @@ def _timeline(session: Session, request_id: int) -> list[TimelineEntry]:
     user_ids = {_user_id(e.actor) for e in events} - {None}
     users = _user_names(session, {u for u in user_ids if u is not None})
     entries = []
-    from peermatch.invitations import describe as invitation_words
+    from peermatch.staffing.invitations import describe as invitation_words
 
     for e in events:
         if (words := invitation_words(e, people)) is not None:  # names already in the words
