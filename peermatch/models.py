@@ -169,6 +169,11 @@ class ReviewRequest(SQLModel, table=True):
     )
     # A coordinator may pause automatic re-matching of this request's declined seats.
     rematch_paused: bool = False
+    # Set when a decline or an expiry freed a seat; the worker re-matches the request and
+    # clears it (the page meanwhile says "finding a replacement"). ``rematch_claimed_until``:
+    # the worker that claimed it, until then (another may take it over after).
+    rematch_wanted_at: NaiveDatetime | None = Field(default=None, index=True)
+    rematch_claimed_until: NaiveDatetime | None = None
     status: RequestStatus = Field(
         default=RequestStatus.draft, sa_column=Column(_enum(RequestStatus), nullable=False)
     )

@@ -8,7 +8,6 @@ Exit codes: 2 with a one-line message when the settings are unsafe or malformed.
 from __future__ import annotations
 
 import logging
-import time
 
 import click
 
@@ -34,21 +33,20 @@ def relay(once: bool) -> None:
     except SettingsError as exc:
         raise InputError(str(exc)) from None
     from peermatch.db import make_engine
-    from peermatch.worker import run_round
+    from peermatch.worker import Worker, run_round
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if settings.smtp_url is None:
         click.echo("PEERMATCH_SMTP_URL is not set: messages stay in the outbox.", err=True)
     engine = make_engine(settings.database_url)
     try:
-        while True:
+        if once:
             report = run_round(engine, settings)
-            if once:
-                click.echo(
-                    f"{report.sent} sent, {report.deferred} deferred, {report.dead} dead letters"
-                )
-                return
-            time.sleep(settings.worker_interval_seconds)
+            click.echo(
+                f"{report.sent} sent, {report.deferred} deferred, {report.dead} dead letters"
+            )
+            return
+        Worker(engine, settings).run()  # until interrupted
     except KeyboardInterrupt:
         return
     finally:

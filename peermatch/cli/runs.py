@@ -152,5 +152,10 @@ def runs_list(region_code: str, page: int) -> None:
 def runs_approve(run_id: int) -> None:
     """Approve a run's proposal: invite its reviewers (only the region's latest solved run)."""
     with _database() as session:
-        created = match_runs.approve_run(session, run_id, actor=ACTOR)
-    click.echo(f"run {run_id}: approved, {len(created)} reviewer(s) to invite")
+        approval = match_runs.approve_run(session, run_id, actor=ACTOR)
+    click.echo(f"run {run_id}: approved, {len(approval.invited)} reviewer(s) to invite")
+    for request_id, breaches in sorted(approval.held_back.items()):
+        rules = ", ".join(
+            f"r-{b.reviewer_id} {b.rule}" if b.reviewer_id else b.rule for b in breaches
+        )
+        click.echo(f"request {request_id}: not invited, the team no longer holds ({rules})")

@@ -264,3 +264,14 @@ def _outcome(
         elif broken_rules(reviewer, request, excluded):
             errors.append(f"{name}: alternate {alt} is not eligible")
     return errors
+
+
+def rule_violations(problem: Problem, assignments: Iterable[Pair]) -> list[str]:
+    """The rules alone (eligibility, teams, capacity) for a set of pairs, without the figures
+    a full solution reports: what the service checks again at the moment it acts on a team
+    chosen earlier (approval), against the registry as it is then."""
+    pairs = list(assignments)
+    errors = _unknown_or_repeated(problem, pairs)
+    if errors:
+        return errors
+    return _pair_rules(problem, pairs) + _team_rules(problem, pairs) + _capacities(problem, pairs)

@@ -6,8 +6,10 @@
   its nonce, signed with the app's secret (itsdangerous). It works once: answering or
   withdrawing clears the nonce, so the same link afterwards finds nothing to answer.
 - ``accept`` writes the ledger and, once every seat is accepted, makes the request ``staffed``.
-- ``decline`` (and an expiry, found by ``tick``) frees the seat and re-matches it at once
-  (``rematch``), unless a coordinator paused automatic re-matching for the request.
+- ``decline`` (and an expiry, found by ``tick``) frees the seat and asks for a replacement:
+  the request is marked ``rematch_wanted_at`` and the worker re-matches it
+  (``peermatch.staffing.rematch``), unless a coordinator paused automatic re-matching. The
+  answer itself never waits for the solver.
 - ``withdraw`` (a coordinator) sends a cancellation (METHOD:CANCEL) and reverses the ledger.
 
 Every step is a line on the request's timeline (RequestEvent) and an audit event.
@@ -29,12 +31,13 @@ from sqlmodel import Session, col, select
 
 from peermatch import audit, ledger, outbox, working_days
 from peermatch.emails import CalendarEvent, calendar, render
-from peermatch.errors import Conflict, DomainError, NotFound, ValidationFailed
+from peermatch.errors import Conflict, DomainError, ValidationFailed
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
     OutboxMessage,
-    OutboxStatus,
+    PairDecision,
+    PairDecisionKind,
     Partnership,
     RequestEvent,
     RequestStatus,
@@ -43,6 +46,8 @@ from peermatch.models import (
     utcnow,
 )
 from peermatch.settings import Settings, load_settings
+from peermatch.staffing import lifecycle, scope
+from peermatch.staffing.lifecycle import Command
 from peermatch.vocabulary import load as load_vocabulary
 
 log = logging.getLogger("peermatch.staffing.invitations")
@@ -71,8 +76,7 @@ TIME_COMMITMENT: dict[str, str] = {
 }
 DEFAULT_TIME_COMMITMENT = "about 3 days across the review dates"
 
-OPEN_ASSIGNMENT = (AssignmentStatus.invited, AssignmentStatus.accepted)
-CLOSED_REQUEST = (RequestStatus.completed, RequestStatus.cancelled)
+OPEN_ASSIGNMENT = lifecycle.HOLDING
 
 
 class InvitationUnavailable(DomainError):
@@ -216,12 +220,14 @@ def invite(
 ) -> list[OutboxMessage]:
     """Send an invitation for each ``invited`` assignment (flushed, so it has an id), in the
     caller's transaction: sets its expiry, link nonce and calendar UID, writes the email to the
-    outbox and a line on the request's timeline. A ``proposed`` request becomes ``inviting``."""
-    from peermatch.staffing import requests as request_service
-
+    outbox and a line on the request's timeline. The request must be taking reviewers
+    (``inviting`` or ``staffed``: approval moves it there first)."""
     now = now or utcnow()
     messages = []
     for assignment in assignments:
+        request = session.get(ReviewRequest, assignment.request_id)
+        assert request is not None
+        lifecycle.check(request, Command.invite, today=now.date())
         if assignment.status != AssignmentStatus.invited:
             raise Conflict("Only a reviewer who is invited can be sent an invitation")
         if assignment.id is None:
@@ -239,12 +245,8 @@ def invite(
         session.add(assignment)
         session.flush()
         messages.append(_email(session, settings, assignment, "invitation"))
-        request = session.get(ReviewRequest, assignment.request_id)
-        assert request is not None
         _event(session, assignment, "invited", actor, {"expires_on": str(assignment.expires_at)})
         _audit(session, assignment, "invitation.send", actor)
-        if request.status == RequestStatus.proposed:
-            request_service.transition(session, request, RequestStatus.inviting, actor=actor)
         log.info("assignment %s invited", assignment.id)
     session.flush()
     return messages
@@ -272,12 +274,6 @@ def _event(
     )
 
 
-def _region_of(session: Session, request_id: int) -> int | None:
-    request = session.get(ReviewRequest, request_id)
-    partnership = session.get(Partnership, request.partnership_id) if request else None
-    return partnership.region_id if partnership else None
-
-
 def _audit(
     session: Session,
     assignment: Assignment,
@@ -291,7 +287,7 @@ def _audit(
         action=action,
         entity="assignment",
         entity_id=assignment.id,
-        region_id=_region_of(session, assignment.request_id),
+        region_id=scope.region_of_request(session, assignment.request_id),
         detail={"request_id": assignment.request_id, **(detail or {})},
     )
 
@@ -322,7 +318,7 @@ def _usable(
     if assignment.expires_at is not None and now >= assignment.expires_at:
         raise InvitationUnavailable("expired")
     request = session.get(ReviewRequest, assignment.request_id)
-    if request is None or request.status in CLOSED_REQUEST:
+    if request is None or lifecycle.refusal(request, Command.answer, today=now.date()):
         raise InvitationUnavailable("withdrawn")
     if lock:
         # Use the link up: only the one answer whose update still finds the nonce goes on
@@ -348,24 +344,25 @@ def show(
 def accept(
     session: Session, settings: Settings, token: str, *, now: dt.datetime | None = None
 ) -> InvitationView:
-    from peermatch.staffing import requests as request_service
-
     now = now or utcnow()
     assignment = _usable(session, settings, token, now, lock=True)
     actor = f"reviewer:{assignment.reviewer_id}"
-    assignment.status = AssignmentStatus.accepted
+    request = _locked_request(session, assignment.request_id)
+    lifecycle.move_assignment(
+        session, request, assignment, Command.answer, to=AssignmentStatus.accepted, now=now
+    )
     assignment.responded_at = now
     assignment.link_nonce = None
-    assignment.updated_at = now
     session.add(assignment)
     session.flush()
     ledger.record_acceptance(session, assignment, on=now.date())
     _event(session, assignment, "invitation_accepted", actor)
     _audit(session, assignment, "invitation.accept", actor)
-    request = session.get(ReviewRequest, assignment.request_id)
-    assert request is not None
-    if _accepted(session, request) >= request.peers and request.status == RequestStatus.inviting:
-        request_service.transition(session, request, RequestStatus.staffed, actor=actor)
+    if (
+        _accepted(session, request) >= request.peers
+        and lifecycle.refusal(request, Command.staff, today=now.date()) is None
+    ):
+        lifecycle.apply(session, request, Command.staff, actor=actor, today=now.date())
     log.info("assignment %s accepted", assignment.id)
     session.flush()
     return _view(session, assignment)
@@ -385,18 +382,19 @@ def decline(
         raise ValidationFailed({"reason": "Choose one of the reasons, or none"})
     assignment = _usable(session, settings, token, now, lock=True)
     actor = f"reviewer:{assignment.reviewer_id}"
-    assignment.status = AssignmentStatus.declined
+    request = _locked_request(session, assignment.request_id)
+    lifecycle.move_assignment(
+        session, request, assignment, Command.answer, to=AssignmentStatus.declined, now=now
+    )
     assignment.decline_reason = reason or None
     assignment.responded_at = now
-    assignment.link_nonce = None
-    assignment.updated_at = now
     session.add(assignment)
     _event(session, assignment, "invitation_declined", actor, {"reason": reason or None})
     _audit(session, assignment, "invitation.decline", actor, {"reason": reason or None})
     session.flush()
     log.info("assignment %s declined", assignment.id)
     view = _view(session, assignment)
-    _free_seat(session, settings, assignment, now=now)
+    _free_seat(session, request, assignment, now=now)
     return view
 
 
@@ -411,55 +409,35 @@ def _accepted(session: Session, request: ReviewRequest) -> int:
     )
 
 
-def _free_seat(
-    session: Session, settings: Settings, freed: Assignment, *, now: dt.datetime
-) -> None:
-    """After a decline or an expiry: re-match, unless paused or the request is closed."""
-    # One re-match of a request at a time (PostgreSQL row lock; SQLite writes one at a time):
-    # two seats freed at once must not both be filled by both re-matches.
-    request = session.exec(
+def _locked_request(session: Session, request_id: int) -> ReviewRequest:
+    """The request, its row held until the transaction ends (PostgreSQL): an answer, an
+    expiry, a withdrawal and a re-match of one request happen one after the other."""
+    return session.exec(
         select(ReviewRequest)
-        .where(ReviewRequest.id == freed.request_id)
+        .where(ReviewRequest.id == request_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    if request.status not in (RequestStatus.inviting, RequestStatus.staffed):
+
+
+def _free_seat(
+    session: Session, request: ReviewRequest, freed: Assignment, *, now: dt.datetime
+) -> None:
+    """After a decline or an expiry: ask the worker for a replacement (it re-matches the
+    request's free seats and invites), unless re-matching is paused or the request has
+    closed. Nothing is solved here, so the reviewer's answer returns at once."""
+    if lifecycle.refusal(request, Command.rematch, today=now.date()) is not None:
         return
     if request.rematch_paused:
         _event(session, freed, "rematch_skipped", "system", {"why": "paused"})
         return
-    from peermatch.matching.io import ProblemError
-    from peermatch.staffing.rematch import rematch
-
-    try:
-        with session.begin_nested():  # a failed re-match must not undo the answer that freed it
-            rematch(session, settings, request, actor="system", now=now)
-    except ProblemError:
-        # The team as it stands breaks a rule (a member since marked unavailable, say).
-        log.warning("request %s could not be re-matched: its team breaks a rule", request.id)
-        session.add(
-            RequestEvent(
-                request_id=freed.request_id,
-                actor="system",
-                kind="rematch_failed",
-                detail={
-                    "why": "the reviewers still on the team no longer meet the rules together "
-                    "(a change to one of them since they were invited, perhaps); check the team "
-                    "and run matching for the region"
-                },
-            )
-        )
-        session.flush()
+    if request.rematch_wanted_at is None:
+        request.rematch_wanted_at = now
+        session.add(request)
+    session.flush()
 
 
 # --- coordinators ------------------------------------------------------------------------------
-
-
-def _assignment_in_region(session: Session, region_id: int, assignment_id: int) -> Assignment:
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or _region_of(session, assignment.request_id) != region_id:
-        raise NotFound("No such invitation")
-    return assignment
 
 
 def withdraw(
@@ -474,18 +452,14 @@ def withdraw(
     reopen: bool = True,
 ) -> Assignment:
     """Take a reviewer off a request: their link stops working, they get a cancellation
-    (METHOD:CANCEL, the same UID, a higher SEQUENCE), and an acceptance leaves the ledger."""
-    from peermatch.staffing import requests as request_service
-
+    (METHOD:CANCEL, the same UID, a higher SEQUENCE), and an acceptance leaves the ledger.
+    Refused once the request is completed or cancelled (the lifecycle's table)."""
     now = now or utcnow()
-    assignment = _assignment_in_region(session, region_id, assignment_id)
-    if assignment.status not in OPEN_ASSIGNMENT:
-        raise Conflict("Only an invited or accepted reviewer can be withdrawn")
-    was_accepted = assignment.status == AssignmentStatus.accepted
-    assignment.status = AssignmentStatus.withdrawn
-    assignment.link_nonce = None
+    assignment = scope.assignment_in_region(session, region_id, assignment_id)
+    request = _locked_request(session, assignment.request_id)
+    before = lifecycle.move_assignment(session, request, assignment, Command.withdraw, now=now)
+    was_accepted = before == AssignmentStatus.accepted
     assignment.ics_sequence += 1
-    assignment.updated_at = now
     session.add(assignment)
     session.flush()
     _email(session, settings, assignment, "cancellation", why=why)
@@ -493,10 +467,13 @@ def withdraw(
         ledger.reverse_assignment(session, assignment, on=now.date())
     _event(session, assignment, "invitation_withdrawn", actor)
     _audit(session, assignment, "invitation.withdraw", actor)
-    request = session.get(ReviewRequest, assignment.request_id)
-    assert request is not None
+    # The coordinator took them off: a lock on the pair no longer stands (a new lock asks for
+    # them again; without one, later runs leave them out).
+    lock = session.get(PairDecision, (assignment.request_id, assignment.reviewer_id))
+    if lock is not None and lock.kind == PairDecisionKind.locked:
+        session.delete(lock)
     if reopen and was_accepted and request.status == RequestStatus.staffed:
-        request_service.transition(session, request, RequestStatus.inviting, actor=actor)
+        lifecycle.apply(session, request, Command.reopen, actor=actor, today=now.date())
     session.flush()
     return assignment
 
@@ -512,7 +489,7 @@ def withdraw_team(
 ) -> list[Assignment]:
     """Withdraw every invited or accepted reviewer of ``request`` (it is being cancelled):
     each gets a cancellation and the request's status is left to the caller."""
-    region_id = _region_of(session, request.id or 0)
+    region_id = scope.region_of_request(session, request.id or 0)
     assert region_id is not None
     return [
         withdraw(
@@ -527,48 +504,6 @@ def withdraw_team(
         )
         for assignment in _open_assignments(session, request)
     ]
-
-
-def complete_request(
-    session: Session, region_id: int, request_id: int, *, actor: str
-) -> ReviewRequest:
-    """A staffed request's review has run: the ledger keeps its entries, and each accepted
-    reviewer's completed reviews count it (from their assignments)."""
-    from peermatch.staffing import requests as request_service
-
-    request = _request_in_region(session, region_id, request_id)
-    request_service.transition(session, request, RequestStatus.completed, actor=actor)
-    return request
-
-
-def set_rematch_paused(
-    session: Session, region_id: int, request_id: int, paused: bool, *, actor: str
-) -> ReviewRequest:
-    request = _request_in_region(session, region_id, request_id)
-    if request.rematch_paused != paused:
-        request.rematch_paused = paused
-        request.updated_at = utcnow()
-        session.add(request)
-        assert request.id is not None
-        kind = "rematch_paused" if paused else "rematch_resumed"
-        session.add(RequestEvent(request_id=request.id, actor=actor, kind=kind, detail={}))
-        audit.record(
-            session,
-            actor=actor,
-            action=f"request.{kind}",
-            entity="reviewrequest",
-            entity_id=request.id,
-            region_id=region_id,
-        )
-        session.flush()
-    return request
-
-
-def _request_in_region(session: Session, region_id: int, request_id: int) -> ReviewRequest:
-    request = session.get(ReviewRequest, request_id)
-    if request is None or _region_of(session, request_id) != region_id:
-        raise NotFound("No such request")
-    return request
 
 
 def _open_assignments(session: Session, request: ReviewRequest) -> list[Assignment]:
@@ -605,12 +540,12 @@ def tick(session: Session, settings: Settings, *, now: dt.datetime | None = None
     ).all()
     for assignment in invited:
         request = session.get(ReviewRequest, assignment.request_id)
-        if request is None or request.status in CLOSED_REQUEST:
+        if request is None or lifecycle.refusal(request, Command.expire, today=now.date()):
             continue
         if assignment.expires_at is not None and now >= assignment.expires_at:
             # Several relays may tick at once: only the one whose update still finds the
             # invitation open expires it (and re-matches its seat).
-            if _claim(session, assignment, status=AssignmentStatus.expired):
+            if _claim(session, assignment, status=lifecycle.ASSIGNMENT_MOVES[Command.expire][1]):
                 _expire(session, settings, assignment, now=now)
                 report.expired += 1
         elif _reminder_due(settings, assignment, now):
@@ -647,56 +582,18 @@ def _reminder_due(settings: Settings, assignment: Assignment, now: dt.datetime) 
 def _expire(
     session: Session, settings: Settings, assignment: Assignment, *, now: dt.datetime
 ) -> None:
-    assignment.status = AssignmentStatus.expired
-    assignment.link_nonce = None
     assignment.responded_at = now
+    assignment.link_nonce = None
     assignment.updated_at = now
     session.add(assignment)
     _event(session, assignment, "invitation_expired", "system")
     _audit(session, assignment, "invitation.expire", "system")
     session.flush()
     log.info("assignment %s expired", assignment.id)
-    _free_seat(session, settings, assignment, now=now)
+    _free_seat(session, _locked_request(session, assignment.request_id), assignment, now=now)
 
 
 # --- what coordinators read --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    awaiting_answer: int
-    dead_letters: int
-    rematched_last_30_days: int
-
-
-def dashboard(session: Session, region_id: int, *, now: dt.datetime | None = None) -> Dashboard:
-    """The home page's tiles for invitations."""
-    now = now or utcnow()
-    in_region = col(ReviewRequest.partnership_id).in_(
-        select(Partnership.id).where(Partnership.region_id == region_id)
-    )
-    awaiting = session.exec(
-        select(func.count())
-        .select_from(Assignment)
-        .join(ReviewRequest, col(ReviewRequest.id) == col(Assignment.request_id))
-        .where(Assignment.status == AssignmentStatus.invited, in_region)
-    ).one()
-    dead = session.exec(
-        select(func.count()).where(
-            OutboxMessage.region_id == region_id, OutboxMessage.status == OutboxStatus.dead
-        )
-    ).one()
-    rematched = session.exec(
-        select(func.count())
-        .select_from(RequestEvent)
-        .join(ReviewRequest, col(ReviewRequest.id) == col(RequestEvent.request_id))
-        .where(
-            RequestEvent.kind == "rematched",
-            col(RequestEvent.at) >= now - dt.timedelta(days=30),
-            in_region,
-        )
-    ).one()
-    return Dashboard(int(awaiting), int(dead), int(rematched))
 
 
 @dataclass(frozen=True)
@@ -713,22 +610,15 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
-class TimelineLine:
-    at: dt.datetime
-    words: str
-
-
-@dataclass(frozen=True)
 class RequestInvitations:
     request: ReviewRequest
     partnership: str
     team: list[TeamMember]
-    timeline: list[TimelineLine]
 
 
 def for_request(session: Session, region_id: int, request_id: int) -> RequestInvitations:
-    """A request's invitations and their timeline, for its coordinator."""
-    request = _request_in_region(session, region_id, request_id)
+    """A request's invitations, for its coordinator."""
+    request, _ = scope.request_in_region(session, region_id, request_id)
     partnerships = {
         p.id: p.name
         for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
@@ -739,7 +629,6 @@ def for_request(session: Session, region_id: int, request_id: int) -> RequestInv
         .where(Assignment.request_id == request.id)
         .order_by(col(Assignment.invited_at), col(Assignment.id))
     ).all()
-    names = {r.id or 0: r.name for _, r in assignments}
     team = [
         TeamMember(
             assignment_id=a.id or 0,
@@ -754,41 +643,4 @@ def for_request(session: Session, region_id: int, request_id: int) -> RequestInv
         )
         for a, r in assignments
     ]
-    events = session.exec(
-        select(RequestEvent)
-        .where(RequestEvent.request_id == request.id)
-        .order_by(col(RequestEvent.at), col(RequestEvent.id))
-    ).all()
-    timeline = [TimelineLine(e.at, describe(e, names) or _status_words(e.kind)) for e in events]
-    return RequestInvitations(request, partnerships.get(request.partnership_id, ""), team, timeline)
-
-
-def _status_words(kind: str) -> str:
-    return f"The request became {kind}" if kind in set(RequestStatus) else ""
-
-
-_WORDS = {
-    "invited": "{who} was invited",
-    "invitation_accepted": "{who} accepted",
-    "invitation_declined": "{who} declined",
-    "invitation_expired": "{who} did not answer in time; the invitation expired",
-    "invitation_withdrawn": "{who} was withdrawn and sent a cancellation",
-    "invitation_reminded": "{who} was sent a reminder",
-    "rematched": "The free seat was re-matched automatically: {who} was invited",
-    "rematch_failed": "The free seat could not be re-matched automatically: {why}",
-    "rematch_skipped": "Automatic re-matching is paused, so the free seat waits for you",
-    "rematch_paused": "Automatic re-matching was paused",
-    "rematch_resumed": "Automatic re-matching was resumed",
-}
-
-
-def describe(event: RequestEvent, names: dict[int, str]) -> str | None:
-    """A timeline line in plain words for an invitation event (names joined in from ids), or
-    None for an event that is not about invitations."""
-    template = _WORDS.get(event.kind)
-    if template is None:
-        return None
-    who = names.get(event.reviewer_id or 0, "A reviewer")
-    words = template.format(who=who, why=str(event.detail.get("why", "")))
-    reason = DECLINE_REASONS.get(str(event.detail.get("reason")))
-    return f"{words}: “{reason}”" if event.kind == "invitation_declined" and reason else words
+    return RequestInvitations(request, partnerships.get(request.partnership_id, ""), team)

@@ -42,6 +42,9 @@ from sqlmodel import Session, col, select
 from peermatch import audit, ledger, registry
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
+from peermatch.matching.io import ProblemError, parse_problem
+from peermatch.matching.problem import Pair
+from peermatch.matching.validate import broken_rules, rule_violations
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
@@ -51,6 +54,7 @@ from peermatch.models import (
     PairDecisionKind,
     Partnership,
     RequestConflict,
+    RequestEvent,
     RequestStatus,
     Reviewer,
     ReviewerConflict,
@@ -61,14 +65,17 @@ from peermatch.models import (
     utcnow,
 )
 from peermatch.settings import Settings, load_settings
-from peermatch.staffing import invitations
-from peermatch.staffing.requests import transition
+from peermatch.staffing import invitations, lifecycle, scope
+from peermatch.staffing.lifecycle import Command
 
 log = logging.getLogger("peermatch.staffing.match_runs")
 
 PROBLEM_FORMAT = "peermatch.problem/1"
 HELD = (AssignmentStatus.invited, AssignmentStatus.accepted)
+# Pairs never proposed again: the reviewer said no or did not answer; a coordinator withdrew
+# them (a lock decided after the withdrawal brings them back).
 NEVER_AGAIN = (AssignmentStatus.declined, AssignmentStatus.expired)
+WITHDRAWN = (AssignmentStatus.withdrawn,)
 ACTIVE = (RunStatus.queued, RunStatus.running)
 SOLVED = (RunStatus.optimal, RunStatus.feasible)
 # Requests a run may propose teams for; ``matching`` ones are only found outside a run when a
@@ -172,15 +179,24 @@ def matchable_requests(session: Session, region_id: int) -> list[ReviewRequest]:
 
 
 def build_problem(
-    session: Session, region_id: int, *, today: dt.date | None = None
+    session: Session,
+    region_id: int,
+    *,
+    today: dt.date | None = None,
+    only: Iterable[int] | None = None,
 ) -> dict[str, Any]:
-    """The region's matching problem as ``peermatch.problem/1`` data (see the module doc)."""
+    """The region's matching problem as ``peermatch.problem/1`` data (see the module doc).
+    ``only``: just these requests (a re-match of freed seats); every other request's held
+    reviewers still count against their capacity."""
     today = today or dt.date.today()
     partnerships = {
         p.id: p for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
     }
     codes = {pid: p.code for pid, p in partnerships.items()}
     requests = matchable_requests(session, region_id)
+    if only is not None:
+        wanted = set(only)
+        requests = [q for q in requests if q.id in wanted]
     keys = {q.id: request_key(codes[q.partnership_id], q.reference, q.id) for q in requests}
     held = _held(session, region_id)
     locked = {(a.request_id, a.reviewer_id) for a, _ in held if a.request_id in keys}
@@ -189,18 +205,23 @@ def build_problem(
     decisions = session.exec(
         select(PairDecision).where(col(PairDecision.request_id).in_(list(keys)))
     ).all()
-    never = session.exec(
-        select(Assignment.request_id, Assignment.reviewer_id).where(
-            col(Assignment.request_id).in_(list(keys)), col(Assignment.status).in_(NEVER_AGAIN)
+    ended = session.exec(
+        select(Assignment.request_id, Assignment.reviewer_id, Assignment.status).where(
+            col(Assignment.request_id).in_(list(keys)),
+            col(Assignment.status).in_((*NEVER_AGAIN, *WITHDRAWN)),
         )
     ).all()
-    excluded = {(q, r) for q, r in never}
+    excluded = {(q, r) for q, r, _ in ended}
     excluded |= {
         (d.request_id, d.reviewer_id) for d in decisions if d.kind == PairDecisionKind.excluded
     }
     # A held invitation outranks a later exclusion (withdraw it instead); a decline outranks
-    # a coordinator's lock (the reviewer said no).
+    # a coordinator's lock (the reviewer said no); a lock outranks a withdrawal (withdrawing
+    # removes any lock on the pair, so a lock now is the coordinator asking for them again).
     excluded -= locked
+    excluded -= {(q, r) for q, r, status in ended if status in WITHDRAWN} & {
+        (d.request_id, d.reviewer_id) for d in decisions if d.kind == PairDecisionKind.locked
+    }
     locked |= {
         (d.request_id, d.reviewer_id)
         for d in decisions
@@ -367,9 +388,9 @@ def start_run(
     for key in (q["id"] for q in problem["requests"]):
         request = session.get(ReviewRequest, request_id_of(key))
         assert request is not None
-        if request.status in (RequestStatus.submitted, RequestStatus.proposed):
-            transition(
-                session, request, RequestStatus.matching, actor=actor, detail={"run": run.id}
+        if lifecycle.refusal(request, Command.start_matching, today=utcnow().date()) is None:
+            lifecycle.apply(
+                session, request, Command.start_matching, actor=actor, detail={"run": run.id}
             )
     audit.record(
         session,
@@ -422,11 +443,11 @@ def _finish(
     session.expire_all()
     run = session.get(MatchRun, run_id)
     assert run is not None
-    target = RequestStatus.proposed if status in SOLVED else RequestStatus.submitted
+    command = Command.propose if status in SOLVED else Command.unmatch
     for key in (q["id"] for q in run.problem.get("requests", [])):
         request = session.get(ReviewRequest, request_id_of(key))
         if request is not None and request.status == RequestStatus.matching:
-            transition(session, request, target, actor=actor, detail={"run": run_id})
+            lifecycle.apply(session, request, command, actor=actor, detail={"run": run_id})
     audit.record(
         session,
         actor=actor,
@@ -604,6 +625,20 @@ def execute_run(engine: Engine, run_id: int, *, actor: str = "system") -> RunSta
     return _store(engine, run_id, outcome, error, actor=actor)
 
 
+def execute_here(engine: Engine, run_id: int, *, actor: str = "system") -> RunStatus | None:
+    """Solve a queued run in this process, blocking (small problems: the worker process's
+    re-matches, tests that drive many runs). The same steps as ``execute_run``, without the
+    solver process."""
+    from peermatch.match_worker import work
+
+    claimed = _claim(engine, run_id)
+    if claimed is None:
+        return None
+    problem, time_limit = claimed
+    outcome = work(problem, time_limit=time_limit, workers=1, seed=0)
+    return _store(engine, run_id, outcome, None, actor=actor)
+
+
 def _status(engine: Engine, run_id: int) -> RunStatus | None:
     with Session(engine) as session:
         run = session.get(MatchRun, run_id)
@@ -708,6 +743,21 @@ def list_runs(session: Session, region_id: int, *, page: int = 1, per_page: int 
     return RunPage(list(items), int(total), page, per_page)
 
 
+def awaiting_approval(session: Session, region_id: int) -> MatchRun | None:
+    """The region's latest run if it is solved, not yet approved, and proposes a team for at
+    least one request that is still ``proposed``; else None."""
+    run = latest_run(session, region_id)
+    if run is None or run.status not in SOLVED or run.approved_at is not None:
+        return None
+    ids = [request_id_of(q["id"]) for q in run.problem.get("requests", [])]
+    waiting = session.exec(
+        select(func.count())
+        .select_from(ReviewRequest)
+        .where(col(ReviewRequest.id).in_(ids), ReviewRequest.status == RequestStatus.proposed)
+    ).one()
+    return run if waiting else None
+
+
 def latest_run(session: Session, region_id: int) -> MatchRun | None:
     return session.exec(
         select(MatchRun).where(MatchRun.region_id == region_id).order_by(col(MatchRun.id).desc())
@@ -715,22 +765,6 @@ def latest_run(session: Session, region_id: int) -> MatchRun | None:
 
 
 # --- decisions and approval ------------------------------------------------------------------
-
-
-def _request_in_region(session: Session, region_id: int, request_id: int) -> ReviewRequest:
-    request = session.get(ReviewRequest, request_id)
-    partnership = session.get(Partnership, request.partnership_id) if request else None
-    if request is None or partnership is None or partnership.region_id != region_id:
-        raise NotFound(f"No request {request_id} in this region")
-    return request
-
-
-def _reviewer_in_region(session: Session, region_id: int, reviewer_id: int) -> Reviewer:
-    reviewer = session.get(Reviewer, reviewer_id)
-    partnership = session.get(Partnership, reviewer.partnership_id) if reviewer else None
-    if reviewer is None or partnership is None or partnership.region_id != region_id:
-        raise NotFound(f"No reviewer {reviewer_id} in this region")
-    return reviewer
 
 
 def decide_pair(
@@ -744,12 +778,9 @@ def decide_pair(
 ) -> PairDecision:
     """Lock or exclude ``reviewer`` on ``request`` for every later run (replacing an earlier
     decision on the pair). A lock the rules would refuse is refused now, with the reason."""
-    request = _request_in_region(session, region_id, request_id)
-    _reviewer_in_region(session, region_id, reviewer_id)
-    if request.status not in (*_MATCHABLE, RequestStatus.inviting):
-        raise RunRefused(
-            f"Request {request.reference} is {request.status}: its team can no longer change"
-        )
+    request, _ = scope.request_in_region(session, region_id, request_id, lock=True)
+    scope.reviewer_in_region(session, region_id, reviewer_id)
+    lifecycle.check(request, Command.decide_pair)
     decision = session.get(PairDecision, (request_id, reviewer_id))
     if decision is None:
         decision = PairDecision(
@@ -776,8 +807,6 @@ def decide_pair(
 
 
 def _check_lock(session: Session, region_id: int, request_id: int, reviewer_id: int) -> None:
-    from peermatch.matching.io import ProblemError, parse_problem
-
     try:
         parse_problem(build_problem(session, region_id))
     except ProblemError as exc:
@@ -790,7 +819,8 @@ def _check_lock(session: Session, region_id: int, request_id: int, reviewer_id: 
 def remove_decision(
     session: Session, region_id: int, request_id: int, reviewer_id: int, *, actor: str
 ) -> None:
-    _request_in_region(session, region_id, request_id)
+    request, _ = scope.request_in_region(session, region_id, request_id, lock=True)
+    lifecycle.check(request, Command.decide_pair)
     decision = session.get(PairDecision, (request_id, reviewer_id))
     if decision is None:
         raise NotFound("There is no lock or exclusion for this reviewer on this request")
@@ -851,6 +881,83 @@ def approval_problem(session: Session, run: MatchRun) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Breach:
+    """A proposed reviewer who no longer fits, found when the proposal is approved: ``rule`` is
+    an eligibility rule of the contract (``unavailable``, ``involved_agency``…), or ``inactive``,
+    ``no_capacity``, ``shared_agency``, ``missing_skills`` or ``missing_experience``.
+    ``reviewer_id`` is None for a team rule no one reviewer breaks (skills, experience)."""
+
+    request_id: int
+    reviewer_id: int | None
+    rule: str
+
+
+@dataclass
+class Approval:
+    invited: list[Assignment]
+    held_back: dict[int, list[Breach]]  # request id -> why its team was not invited
+
+
+def recheck(session: Session, run: MatchRun) -> tuple[dict[int, list[Pair]], list[Breach], Any]:
+    """The run's proposed teams checked against the registry and requests as they are now.
+
+    Returns the new pairs to invite per request (in the fresh problem's ids), the breaches of
+    the teams that no longer hold, and the fresh problem. Requests that have moved on since the
+    run (cancelled, fully staffed) are left out."""
+    assert run.solution is not None
+    problem = parse_problem(build_problem(session, run.region_id))
+    requests = {request_id_of(q.id): q for q in problem.requests}
+    reviewers = {r.id: r for r in problem.reviewers}
+    held = set(problem.locked)
+    excluded = set(problem.excluded)
+    proposed: dict[int, list[Pair]] = defaultdict(list)
+    for pair in run.solution.get("assignments", []):
+        request_id = request_id_of(pair["request"])
+        q = requests.get(request_id)
+        record = session.get(ReviewRequest, request_id)
+        if (
+            q is None
+            or record is None
+            or lifecycle.refusal(
+                record,
+                Command.approve if record.status == RequestStatus.proposed else Command.invite,
+                today=utcnow().date(),
+            )
+        ):
+            continue  # moved on since the proposal
+        fresh = Pair(q.id, pair["reviewer"])
+        if fresh not in held:
+            proposed[request_id].append(fresh)
+    breaches: list[Breach] = []
+    load = Counter(p.reviewer for p in held) + Counter(
+        p.reviewer for pairs in proposed.values() for p in pairs
+    )
+    for request_id, pairs in proposed.items():
+        q = requests[request_id]
+        team = [reviewers[p.reviewer] for p in held if p.request == q.id]
+        for pair in pairs:
+            reviewer_id = reviewer_id_of(pair.reviewer)
+            r = reviewers.get(pair.reviewer)
+            if r is None:
+                breaches.append(Breach(request_id, reviewer_id, "inactive"))
+                continue
+            rules = broken_rules(r, q, excluded)
+            if load[r.id] > r.capacity and "no_capacity" not in rules:
+                rules.append("no_capacity")
+            if any(m.agency == r.agency for m in team):
+                rules.append("shared_agency")
+            breaches += [Breach(request_id, reviewer_id, rule) for rule in rules]
+            team.append(r)
+        if team:
+            held_skills = set().union(*(m.skills for m in team))
+            if any(s not in held_skills for s in q.required_skills):
+                breaches.append(Breach(request_id, None, "missing_skills"))
+            if q.needs_experienced and not any(problem.experienced(m) for m in team):
+                breaches.append(Breach(request_id, None, "missing_experience"))
+    return dict(proposed), breaches, problem
+
+
 def approve_run(
     session: Session,
     run_id: int,
@@ -858,47 +965,60 @@ def approve_run(
     actor: str,
     region_id: int | None = None,
     settings: Settings | None = None,
-) -> list[Assignment]:
-    """Approve the proposal: an ``invited`` assignment for each proposed reviewer not already
-    held, and the requests that get one move from ``proposed`` to ``inviting``. Their
-    invitations are written to the outbox in this transaction."""
+) -> Approval:
+    """Approve the proposal: each proposed team is checked again against the registry and the
+    requests as they are now (``recheck``, then the independent validator); a team that still
+    holds gets an ``invited`` assignment for each reviewer not already held, its request moves
+    from ``proposed`` to ``inviting`` and the invitations go to the outbox in this
+    transaction. A team that no longer holds is not invited: its request stays as it was, and
+    its timeline says which reviewer broke which rule (run matching again)."""
     run = (
         get_run(session, region_id, run_id) if region_id is not None else find_run(session, run_id)
     )
     if (why := approval_problem(session, run)) is not None:
         raise RunRefused(why)
-    assert run.solution is not None
-    held = {(a.request_id, a.reviewer_id) for a, _ in _held(session, run.region_id)}
-    created: list[Assignment] = []
-    teams: dict[int, int] = Counter()
-    for pair in run.solution.get("assignments", []):
-        request_id, reviewer_id = request_id_of(pair["request"]), reviewer_id_of(pair["reviewer"])
-        request = session.get(ReviewRequest, request_id)
-        if request is None or request.status not in (
-            RequestStatus.proposed,
-            RequestStatus.inviting,
-        ):
-            continue  # cancelled (or otherwise moved on) since the proposal
-        teams[request_id] += 1
-        if (request_id, reviewer_id) in held:
-            continue
-        assignment = Assignment(
-            request_id=request_id,
-            reviewer_id=reviewer_id,
-            run_id=run.id,
-            status=AssignmentStatus.invited,
-            expires_at=None,  # the invitations service sets the expiry
+    proposed, breaches, problem = recheck(session, run)
+    held_back: dict[int, list[Breach]] = defaultdict(list)
+    for breach in breaches:
+        held_back[breach.request_id].append(breach)
+    going = {q: pairs for q, pairs in proposed.items() if q not in held_back}
+    # The independent validator has the last word on everything that goes out.
+    if errors := rule_violations(
+        problem, [*problem.locked, *(p for ps in going.values() for p in ps)]
+    ):
+        log.error("run %s: approval would break %d rule(s)", run_id, len(errors))
+        raise RunRefused(
+            f"Run {run.id} cannot be approved: its teams no longer meet the matching rules "
+            "together. Run matching again."
         )
-        session.add(assignment)
-        created.append(assignment)
-    session.flush()
-    for request_id in teams:
+    created: list[Assignment] = []
+    for request_id, pairs in going.items():
         request = session.get(ReviewRequest, request_id)
         assert request is not None
         if request.status == RequestStatus.proposed:
-            transition(
-                session, request, RequestStatus.inviting, actor=actor, detail={"run": run.id}
+            lifecycle.apply(session, request, Command.approve, actor=actor, detail={"run": run.id})
+        for pair in pairs:
+            assignment = Assignment(
+                request_id=request_id,
+                reviewer_id=reviewer_id_of(pair.reviewer),
+                run_id=run.id,
+                status=AssignmentStatus.invited,
             )
+            session.add(assignment)
+            created.append(assignment)
+    session.flush()
+    for request_id, found in held_back.items():
+        session.add(
+            RequestEvent(
+                request_id=request_id,
+                actor=actor,
+                kind="approval_held_back",
+                detail={
+                    "run": run.id,
+                    "breaches": [{"reviewer_id": b.reviewer_id, "rule": b.rule} for b in found],
+                },
+            )
+        )
     run.approved_at = utcnow()
     run.approved_by = actor
     session.add(run)
@@ -909,11 +1029,30 @@ def approve_run(
         entity="matchrun",
         entity_id=run.id,
         region_id=run.region_id,
-        detail={"invited": len(created), "requests": len(teams)},
+        detail={
+            "invited": len(created),
+            "requests": len(going),
+            "held_back": sorted(held_back),
+        },
     )
     session.flush()
     invitations.invite(session, created, actor=actor, settings=settings or load_settings())
-    return created
+    return Approval(invited=created, held_back=dict(held_back))
+
+
+def held_back(session: Session, run: MatchRun) -> dict[int, list[Breach]]:
+    """The teams of an approved run that were not invited, and why (from their timelines)."""
+    found: dict[int, list[Breach]] = {}
+    for event in session.exec(
+        select(RequestEvent).where(RequestEvent.kind == "approval_held_back")
+    ):
+        if event.detail.get("run") != run.id:
+            continue
+        found[event.request_id] = [
+            Breach(event.request_id, b.get("reviewer_id"), str(b.get("rule")))
+            for b in event.detail.get("breaches", [])
+        ]
+    return found
 
 
 def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:

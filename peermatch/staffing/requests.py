@@ -11,7 +11,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from peermatch import audit, ledger, working_days
-from peermatch.errors import DomainError, NotFound, ValidationFailed
+from peermatch.errors import ValidationFailed
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
@@ -19,12 +19,13 @@ from peermatch.models import (
     RequestEvent,
     RequestSource,
     RequestStatus,
-    Reviewer,
     ReviewRequest,
-    User,
     utcnow,
 )
 from peermatch.registry import Page
+from peermatch.settings import Settings, load_settings
+from peermatch.staffing import invitations, lifecycle, scope
+from peermatch.staffing.lifecycle import Command, IllegalTransition
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.working_days import Deadline
 
@@ -200,7 +201,7 @@ _FIELDS = (
     "deadline_overridden",
     "needs_experienced",
 )
-EDITABLE = (RequestStatus.draft, RequestStatus.submitted)
+EDITABLE = tuple(lifecycle.REQUEST_COMMANDS[Command.edit].allowed)
 
 
 def _write(request: ReviewRequest, data: RequestInput) -> None:
@@ -236,7 +237,7 @@ def computed_deadline(methodology: str, notified_on: dt.date | None) -> Deadline
     return working_days.statutory_deadline(methodology, notified_on)
 
 
-class NotEditable(DomainError):
+class NotEditable(IllegalTransition):
     """The request has gone too far in its lifecycle to change its details."""
 
 
@@ -251,8 +252,8 @@ def update_request(
     session: Session, region_id: int, request_id: int, data: RequestInput, *, actor: str
 ) -> ReviewRequest:
     """Change a draft or submitted request; refused, with the reason, once matching has begun."""
-    request, _ = _find(session, region_id, request_id)
-    if request.status not in EDITABLE:
+    request, _ = scope.request_in_region(session, region_id, request_id, lock=True)
+    if lifecycle.refusal(request, Command.edit, today=dt.date.today()) is not None:
         raise NotEditable(not_editable_reason(request), "status")
     if errors := validation_errors(session, region_id, data, request_id=request_id):
         raise ValidationFailed(errors)
@@ -279,87 +280,6 @@ def update_request(
     return request
 
 
-# --- The lifecycle: draft → submitted → matching → proposed → inviting → staffed → completed ---
-
-_OPEN = {
-    RequestStatus.draft,
-    RequestStatus.submitted,
-    RequestStatus.matching,
-    RequestStatus.proposed,
-    RequestStatus.inviting,
-    RequestStatus.staffed,
-}
-# Every legal move, and nothing else. Cancelling is possible from any open status.
-TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
-    RequestStatus.draft: {RequestStatus.submitted},
-    # Triage may send a submitted request back to its partnership as a draft.
-    RequestStatus.submitted: {RequestStatus.draft, RequestStatus.matching},
-    # A run that fails or is cancelled returns its requests to where matching found them.
-    RequestStatus.matching: {RequestStatus.proposed, RequestStatus.submitted},
-    RequestStatus.proposed: {RequestStatus.matching, RequestStatus.inviting},
-    RequestStatus.inviting: {RequestStatus.staffed},
-    # A staffed request goes back to inviting when an accepted reviewer is withdrawn.
-    RequestStatus.staffed: {RequestStatus.inviting, RequestStatus.completed},
-    RequestStatus.completed: set(),
-    RequestStatus.cancelled: set(),
-}
-for _status in _OPEN:
-    TRANSITIONS[_status].add(RequestStatus.cancelled)
-
-_WHY_NOT: dict[RequestStatus, str] = {
-    RequestStatus.completed: "it is completed, so it can no longer change",
-    RequestStatus.cancelled: "it is cancelled, so it can no longer change",
-}
-
-
-class IllegalTransition(DomainError):
-    """A status change the lifecycle does not allow; the message says why."""
-
-
-def check_transition(request: ReviewRequest, to: RequestStatus) -> None:
-    """Raise IllegalTransition, in words a coordinator understands, unless ``to`` is legal."""
-    current = RequestStatus(request.status)
-    if to in TRANSITIONS[current]:
-        return
-    why = _WHY_NOT.get(current)
-    if why is None:
-        allowed = [s for s in RequestStatus if s in TRANSITIONS[current]]
-        why = f"a {current} request can only become " + " or ".join(str(s) for s in allowed)
-    raise IllegalTransition(f"Request {request.reference} cannot become {to}: {why}", "status")
-
-
-def transition(
-    session: Session,
-    request: ReviewRequest,
-    to: RequestStatus,
-    *,
-    actor: str,
-    detail: dict[str, object] | None = None,
-) -> None:
-    """Move ``request`` to ``to`` if the lifecycle allows it, with an audit event and a line on
-    the request's timeline, in the caller's transaction."""
-    check_transition(request, to)
-    before = request.status
-    request.status = to
-    request.updated_at = utcnow()
-    session.add(request)
-    partnership = session.get(Partnership, request.partnership_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="request.status",
-        entity="reviewrequest",
-        entity_id=request.id,
-        region_id=partnership.region_id if partnership else None,
-        detail={"from": str(before), "to": str(to), **(detail or {})},
-    )
-    assert request.id is not None
-    session.add(
-        RequestEvent(request_id=request.id, actor=actor, kind=str(to), detail=dict(detail or {}))
-    )
-    session.flush()
-
-
 # --- Coordinator actions on one request ----------------------------------------------------
 
 # Why triage sends a request back to its partnership: codes, so the timeline and the audit log
@@ -374,17 +294,10 @@ SEND_BACK_REASONS: dict[str, str] = {
 }
 
 
-def _find(session: Session, region_id: int, request_id: int) -> tuple[ReviewRequest, Partnership]:
-    """The request and its partnership; NotFound outside the caller's region (we do not say
-    whether it exists elsewhere)."""
-    row = session.exec(
-        select(ReviewRequest, Partnership)
-        .join(Partnership, col(Partnership.id) == col(ReviewRequest.partnership_id))
-        .where(ReviewRequest.id == request_id, Partnership.region_id == region_id)
-    ).first()
-    if row is None:
-        raise NotFound("No such request")
-    return row[0], row[1]
+def _find(
+    session: Session, region_id: int, request_id: int, *, lock: bool = False
+) -> tuple[ReviewRequest, Partnership]:
+    return scope.request_in_region(session, region_id, request_id, lock=lock)
 
 
 def get_request(session: Session, region_id: int, request_id: int, *, actor: str) -> ReviewRequest:
@@ -404,8 +317,8 @@ def get_request(session: Session, region_id: int, request_id: int, *, actor: str
 
 def submit(session: Session, region_id: int, request_id: int, *, actor: str) -> ReviewRequest:
     """A draft goes to the region for triage and matching."""
-    request, _ = _find(session, region_id, request_id)
-    transition(session, request, RequestStatus.submitted, actor=actor)
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.apply(session, request, Command.submit, actor=actor)
     return request
 
 
@@ -413,16 +326,11 @@ def send_back(
     session: Session, region_id: int, request_id: int, reason: str, *, actor: str
 ) -> ReviewRequest:
     """Triage: a submitted request goes back to draft, with one of SEND_BACK_REASONS."""
-    request, _ = _find(session, region_id, request_id)
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.check(request, Command.send_back)
     if reason not in SEND_BACK_REASONS:
         raise ValidationFailed({"reason": "Choose why the request is going back"})
-    if request.status != RequestStatus.submitted:
-        raise IllegalTransition(
-            f"Request {request.reference} cannot be sent back: only a submitted request can be "
-            f"sent back, and this one is {request.status}",
-            "status",
-        )
-    transition(session, request, RequestStatus.draft, actor=actor, detail={"reason": reason})
+    lifecycle.apply(session, request, Command.send_back, actor=actor, detail={"reason": reason})
     return request
 
 
@@ -430,14 +338,9 @@ def accept(session: Session, region_id: int, request_id: int, *, actor: str) -> 
     """Triage: the coordinator has checked a submitted request and it is ready to match. The
     status stays ``submitted`` (every submitted request goes into the next matching run); the
     acceptance is a line on the timeline, and takes it off the home page's triage list."""
-    request, _ = _find(session, region_id, request_id)
-    if request.status != RequestStatus.submitted:
-        raise IllegalTransition(
-            f"Request {request.reference} cannot be accepted for matching: only a submitted "
-            f"request can, and this one is {request.status}",
-            "status",
-        )
-    if request.id in _triaged(session, [request.id or 0]):
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.check(request, Command.triage)
+    if request.id in triaged(session, [request.id or 0]):
         return request
     audit.record(
         session,
@@ -452,20 +355,72 @@ def accept(session: Session, region_id: int, request_id: int, *, actor: str) -> 
     return request
 
 
-def cancel(session: Session, region_id: int, request_id: int, *, actor: str) -> ReviewRequest:
+def cancel(
+    session: Session,
+    region_id: int,
+    request_id: int,
+    *,
+    actor: str,
+    settings: Settings | None = None,
+) -> ReviewRequest:
     """Cancel an open request. Its invited and accepted reviewers are sent a cancellation;
     peers it had been lent are given back in the ledger."""
-    from peermatch.staffing.invitations import withdraw_team
-
-    request, _ = _find(session, region_id, request_id)
-    check_transition(request, RequestStatus.cancelled)
-    withdraw_team(session, request, actor=actor, why="The review has been cancelled.")
-    transition(session, request, RequestStatus.cancelled, actor=actor)
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.check(request, Command.cancel)
+    invitations.withdraw_team(
+        session,
+        request,
+        actor=actor,
+        why="The review has been cancelled.",
+        settings=settings or load_settings(),
+    )
+    lifecycle.apply(session, request, Command.cancel, actor=actor)
     ledger.reverse_request(session, request)
     return request
 
 
-def _triaged(session: Session, request_ids: list[int]) -> set[int]:
+def complete(
+    session: Session,
+    region_id: int,
+    request_id: int,
+    *,
+    actor: str,
+    today: dt.date | None = None,
+) -> ReviewRequest:
+    """A staffed request's review has run (its window has started): the ledger keeps its
+    entries, and each accepted reviewer's completed reviews count it. Refused before the
+    window starts, and for any request that is not staffed."""
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.apply(session, request, Command.complete, actor=actor, today=today)
+    return request
+
+
+def set_rematch_paused(
+    session: Session, region_id: int, request_id: int, paused: bool, *, actor: str
+) -> ReviewRequest:
+    """Pause (or resume) automatic re-matching of the request's freed seats."""
+    request, _ = _find(session, region_id, request_id, lock=True)
+    lifecycle.check(request, Command.pause_rematch)
+    if request.rematch_paused != paused:
+        request.rematch_paused = paused
+        request.updated_at = utcnow()
+        session.add(request)
+        assert request.id is not None
+        kind = "rematch_paused" if paused else "rematch_resumed"
+        session.add(RequestEvent(request_id=request.id, actor=actor, kind=kind, detail={}))
+        audit.record(
+            session,
+            actor=actor,
+            action=f"request.{kind}",
+            entity="reviewrequest",
+            entity_id=request.id,
+            region_id=region_id,
+        )
+        session.flush()
+    return request
+
+
+def triaged(session: Session, request_ids: list[int]) -> set[int]:
     """Of ``request_ids``, those accepted for matching since they were last submitted."""
     if not request_ids:
         return set()
@@ -527,7 +482,7 @@ class RequestFilter:
     partnership_id: int | None = None
 
 
-def _seats(session: Session, requests: list[ReviewRequest]) -> dict[int, Seats]:
+def seats_of(session: Session, requests: list[ReviewRequest]) -> dict[int, Seats]:
     ids = [r.id for r in requests if r.id is not None]
     held: dict[tuple[int, str], int] = {}
     if ids:
@@ -594,7 +549,7 @@ def list_requests(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    seats = _seats(session, [r for r, _ in rows])
+    seats = seats_of(session, [r for r, _ in rows])
     items = [
         RequestSummary(
             id=r.id or 0,
@@ -624,13 +579,6 @@ def list_requests(
     return Page(items=items, page=page, per_page=per_page, total=int(total))
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: dt.datetime
-    who: str
-    text: str
-
-
 @dataclass
 class RequestDetail:
     """Everything a request's page shows."""
@@ -641,8 +589,7 @@ class RequestDetail:
     working_days_left: int | None
     seats: Seats
     triaged: bool
-    timeline: list[TimelineEntry]
-    actions: list[str]  # "edit", "submit", "accept", "send_back", "cancel": allowed now
+    actions: list[str]  # names from _PAGE_ACTIONS: what the lifecycle allows now
 
     @property
     def editable(self) -> bool:
@@ -655,7 +602,7 @@ def request_detail(
     """A request's page: reading it is a view of the request, so it is audited."""
     request = get_request(session, region_id, request_id, actor=actor)
     _, partnership = _find(session, region_id, request_id)
-    triaged = request.id in _triaged(session, [request_id])
+    is_triaged = request.id in triaged(session, [request_id])
     deadline = computed_deadline(request.methodology, request.notified_on)
     left = (
         working_days.working_days_between(today, request.statutory_deadline)
@@ -667,208 +614,27 @@ def request_detail(
         partnership=partnership,
         deadline=deadline,
         working_days_left=left,
-        seats=_seats(session, [request])[request_id],
-        triaged=triaged,
-        timeline=_timeline(session, request_id),
-        actions=_actions(request, triaged),
+        seats=seats_of(session, [request])[request_id],
+        triaged=is_triaged,
+        actions=_actions(request, is_triaged, today),
     )
 
 
-def _actions(request: ReviewRequest, triaged: bool) -> list[str]:
-    status = RequestStatus(request.status)
-    actions = []
-    if status in EDITABLE:
-        actions.append("edit")
-    if status == RequestStatus.draft:
-        actions.append("submit")
-    if status == RequestStatus.submitted:
-        if not triaged:
-            actions.append("accept")
-        actions.append("send_back")
-    if RequestStatus.cancelled in TRANSITIONS[status]:
-        actions.append("cancel")
-    return actions
+# What the request's page may offer, by the lifecycle command behind it.
+_PAGE_ACTIONS = (
+    ("edit", Command.edit),
+    ("submit", Command.submit),
+    ("accept", Command.triage),
+    ("send_back", Command.send_back),
+    ("complete", Command.complete),
+    ("cancel", Command.cancel),
+)
 
 
-_EVENT_TEXT = {
-    "created": "Request opened",
-    "edited": "Details changed",
-    "accepted": "Accepted for matching",
-    "submitted": "Submitted for matching",
-    "draft": "Sent back to the partnership as a draft",
-    "matching": "Matching started",
-    "proposed": "Team proposed",
-    "inviting": "Proposal approved: invitations going out",
-    "staffed": "Every seat accepted",
-    "completed": "Review completed",
-    "cancelled": "Request cancelled",
-}
-
-
-def _timeline(session: Session, request_id: int) -> list[TimelineEntry]:
-    events = session.exec(
-        select(RequestEvent)
-        .where(RequestEvent.request_id == request_id)
-        .order_by(col(RequestEvent.at).desc(), col(RequestEvent.id).desc())
-    ).all()
-    people = _reviewer_names(session, {e.reviewer_id for e in events if e.reviewer_id})
-    user_ids = {_user_id(e.actor) for e in events} - {None}
-    users = _user_names(session, {u for u in user_ids if u is not None})
-    entries = []
-    from peermatch.staffing.invitations import describe as invitation_words
-
-    for e in events:
-        if (words := invitation_words(e, people)) is not None:  # names already in the words
-            entries.append(TimelineEntry(at=e.at, who=_who(e.actor, users), text=words))
-            continue
-        text = _EVENT_TEXT.get(e.kind, e.kind.replace("-", " ").replace("_", " ").capitalize())
-        if e.kind == "created" and e.detail.get("status") not in (None, "draft"):
-            text += f" as {e.detail['status']}"
-        if e.kind == "draft" and (reason := SEND_BACK_REASONS.get(str(e.detail.get("reason")))):
-            text += f": {reason.lower()}"
-        if e.kind == "edited" and isinstance(e.detail.get("fields"), list):
-            text += ": " + ", ".join(str(f).replace("_", " ") for f in e.detail["fields"])
-        if e.reviewer_id is not None:
-            text += f" ({people.get(e.reviewer_id, 'a reviewer')})"
-        entries.append(TimelineEntry(at=e.at, who=_who(e.actor, users), text=text))
-    return entries
-
-
-def _user_id(actor: str) -> int | None:
-    kind, _, number = actor.partition(":")
-    return int(number) if kind == "user" and number.isdigit() else None
-
-
-def _who(actor: str, users: dict[int, str]) -> str:
-    if (user_id := _user_id(actor)) is not None:
-        return users.get(user_id, "A coordinator")
-    if actor.startswith("apikey:"):
-        return "The partnership, through the API"
-    return {"seed": "Demo data", "cli": "Command line", "system": "PeerMatch"}.get(
-        actor, "PeerMatch"
-    )
-
-
-def _reviewer_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.exec(select(Reviewer).where(col(Reviewer.id).in_(ids))).all()
-    return {r.id or 0: r.name for r in rows}
-
-
-def _user_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.exec(select(User).where(col(User.id).in_(ids))).all()
-    return {u.id or 0: u.name for u in rows}
-
-
-# --- The home page -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    status: RequestStatus
-    count: int
-
-
-@dataclass(frozen=True)
-class DeadlineRow:
-    request_id: int
-    reference: str
-    partnership_name: str
-    status: RequestStatus
-    due_on: dt.date
-    working_days_left: int  # negative: overdue by that many working days
-
-
-@dataclass(frozen=True)
-class Action:
-    """Something waiting for the coordinator, with where to do it."""
-
-    text: str
-    count: int
-    href: str
-
-
-@dataclass
-class Dashboard:
-    """The numbers on a coordinator's home page. Other features add their own ``actions``
-    (invitations waiting too long, say)."""
-
-    today: dt.date
-    by_status: list[StatusCount]
-    seats: Seats  # over open requests (submitted to staffed)
-    deadlines: list[DeadlineRow]  # open requests, nearest statutory deadline first
-    actions: list[Action] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(s.count for s in self.by_status)
-
-
-DEADLINES_SHOWN = 5
-SOON = 5  # working days: a deadline this close is an action
-
-
-def dashboard(session: Session, region_id: int, today: dt.date) -> Dashboard:
-    counts = status_counts(session, region_id)
-    open_requests = session.exec(
-        select(ReviewRequest, Partnership)
-        .join(Partnership, col(Partnership.id) == col(ReviewRequest.partnership_id))
-        .where(Partnership.region_id == region_id, col(ReviewRequest.status).in_(OPEN_STATUSES))
-    ).all()
-    seats = _seats(session, [r for r, _ in open_requests])
-    total = Seats(
-        peers=sum(s.peers for s in seats.values()),
-        accepted=sum(s.accepted for s in seats.values()),
-        invited=sum(s.invited for s in seats.values()),
-    )
-    with_deadline = sorted(
-        ((r, p) for r, p in open_requests if r.statutory_deadline is not None),
-        key=lambda rp: (rp[0].statutory_deadline, rp[0].id),
-    )
-    deadlines = [
-        DeadlineRow(
-            request_id=r.id or 0,
-            reference=r.reference,
-            partnership_name=p.name,
-            status=RequestStatus(r.status),
-            due_on=r.statutory_deadline,
-            working_days_left=working_days.working_days_between(today, r.statutory_deadline),
-        )
-        for r, p in with_deadline
-        if r.statutory_deadline is not None and r.status != RequestStatus.staffed
+def _actions(request: ReviewRequest, is_triaged: bool, today: dt.date) -> list[str]:
+    allowed = lifecycle.allowed(request, today=today)
+    return [
+        name
+        for name, command in _PAGE_ACTIONS
+        if command in allowed and not (name == "accept" and is_triaged)
     ]
-    submitted = [r.id or 0 for r, _ in open_requests if r.status == RequestStatus.submitted]
-    triaged = _triaged(session, submitted)
-    short = [
-        r
-        for r, _ in open_requests
-        if r.status == RequestStatus.inviting and seats[r.id or 0].unfilled
-    ]
-    soon = sum(1 for d in deadlines if d.working_days_left <= SOON)
-    actions = [
-        _action(len(submitted) - len(triaged), "submitted request", "to triage", "submitted"),
-        _action(len(triaged), "request", "accepted and ready to match", "submitted"),
-        _action(counts[RequestStatus.proposed], "proposal", "to approve", "proposed"),
-        _action(len(short), "request", "with seats still to fill", "inviting"),
-        Action(
-            f"statutory deadline{'' if soon == 1 else 's'} within {SOON} working days or missed",
-            soon,
-            "#deadlines",
-        ),
-        _action(counts[RequestStatus.draft], "draft", "not yet submitted", "draft"),
-    ]
-    return Dashboard(
-        today=today,
-        by_status=[StatusCount(s, counts[s]) for s in RequestStatus],
-        seats=total,
-        deadlines=deadlines[:DEADLINES_SHOWN],
-        actions=[a for a in actions if a.count],
-    )
-
-
-def _action(count: int, noun: str, rest: str, status: str) -> Action:
-    """ "3 submitted requests to triage", linked to the list of those requests."""
-    return Action(f"{noun}{'' if count == 1 else 's'} {rest}", count, f"/requests?status={status}")

@@ -13,6 +13,7 @@ from peermatch import accounts, demo, registry
 from peermatch.models import Partnership, Region, RequestStatus, Reviewer, ReviewRequest
 from peermatch.staffing import requests
 from peermatch.vocabulary import load as load_vocabulary
+from peermatch.web.pages import home
 
 
 def _count(session, model) -> int:
@@ -107,7 +108,7 @@ def test_the_demo_staffed_requests_have_their_teams_and_experience_is_recorded(s
         session, region.id, requests.RequestFilter(RequestStatus.staffed)
     ).items
     assert staffed and all(r.seats.accepted >= 3 for r in staffed)
-    board = requests.dashboard(session, region.id, dt.date(2026, 11, 30))
+    board = home.dashboard(session, region.id, dt.date(2026, 11, 30))
     assert board.seats.accepted > 0 and board.seats.unfilled > 0
     reviewers = registry.all_reviewers(session, region.id)
     assert sum(r.prior_reviews > 0 for r in reviewers) > len(reviewers) / 3

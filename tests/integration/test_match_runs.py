@@ -242,7 +242,7 @@ def test_a_lock_that_breaks_a_rule_is_refused_with_the_reason(session, world):
 def test_approval_invites_the_team_and_moves_the_requests_to_inviting(engine, session, world):
     q = request(session, world, "ALPHA", "AL-2027-030")
     run = _run(engine, session, world)
-    created = match_runs.approve_run(session, run.id, actor="user:1")
+    created = match_runs.approve_run(session, run.id, actor="user:1").invited
     session.commit()
 
     assert sorted(a.reviewer_id for a in created) == _team(run, "AL-2027-030")

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from peermatch.models import AuditEvent, RequestEvent, RequestStatus
-from peermatch.staffing.requests import IllegalTransition, RequestInput, create_request, transition
+from peermatch.staffing.lifecycle import IllegalTransition, transition
+from peermatch.staffing.requests import RequestInput, create_request
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from peermatch.models import (
     ReviewRequest,
 )
 from peermatch.settings import Settings
-from peermatch.staffing import invitations, requests
+from peermatch.staffing import invitations, lifecycle, requests
+from peermatch.staffing.lifecycle import Command
 from peermatch.web import create_app
 
 
@@ -78,6 +79,8 @@ def place(session: Session, settings: Settings):
     def place(
         request: ReviewRequest, *reviewer_ids: int, now: dt.datetime = NOW
     ) -> list[Assignment]:
+        if request.status == RequestStatus.proposed:  # approval moves it on first
+            lifecycle.apply(session, request, Command.approve, actor="user:1")
         assignments = [Assignment(request_id=request.id, reviewer_id=r) for r in reviewer_ids]
         session.add_all(assignments)
         session.flush()

@@ -49,3 +49,14 @@ def reviewer_name(session: Session, reviewer_id: int) -> str:
     reviewer = session.get(Reviewer, reviewer_id)
     assert reviewer is not None
     return reviewer.name
+
+
+def find_replacements(session: Session, settings, *, now: dt.datetime = NOW) -> int:
+    """What the worker does after a decline or an expiry: re-match the freed seats (in its own
+    sessions). Commits ``session`` first, as the answer's request would have."""
+    from peermatch.staffing import rematch
+
+    session.commit()
+    handled = rematch.run_due(session.get_bind(), settings, now=now)  # type: ignore[arg-type]
+    session.expire_all()
+    return handled

@@ -228,7 +228,7 @@ def test_completing_a_request_keeps_its_ledger_entries(
     request = make_request(peers=1)
     [ann] = place(request, pool["ann"])
     invitations.accept(session, settings, token_of(link_of(session, ann)), now=NOW)
-    invitations.complete_request(session, region_a.id, request.id, actor="user:1")
+    requests.complete(session, region_a.id, request.id, actor="user:1", today=dt.date(2027, 4, 5))
     session.commit()
     assert session.get(ReviewRequest, request.id).status == RequestStatus.completed
     assert [e.amount for e in session.exec(select(LedgerEntry)).all()] == [1]
@@ -238,7 +238,7 @@ def test_it_sends_one_reminder_before_expiry_then_expires_the_invitation(
     session, settings, pool, make_request, place
 ):
     request = make_request(peers=1)
-    invitations.set_rematch_paused(
+    requests.set_rematch_paused(
         session, request_region(session, request), request.id, True, actor="user:1"
     )
     [ann] = place(request, pool["ann"])

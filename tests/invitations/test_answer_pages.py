@@ -104,9 +104,9 @@ def test_a_withdrawn_invitation_gets_a_clear_page(
 
 
 def test_the_coordinator_sees_the_timeline_and_can_pause_rematching(
-    session, reviewer_client, alice_client, pool, make_request, place
+    session, settings, reviewer_client, alice_client, pool, make_request, place
 ):
-    from invitation_helpers import csrf_token
+    from invitation_helpers import csrf_token, find_replacements
 
     request = make_request(peers=1)
     [ann] = place(request, pool["ann"])
@@ -114,7 +114,12 @@ def test_the_coordinator_sees_the_timeline_and_can_pause_rematching(
     page = alice_client.get(f"/requests/{request.id}/invitations")
     assert page.status_code == 200
     assert "Ann Police declined: “I am not available on these dates”" in page.text
+    assert "Finding a replacement" in page.text  # the worker has not run yet
+    assert "Finding a replacement" in alice_client.get(f"/requests/{request.id}").text
+    find_replacements(session, settings)
+    page = alice_client.get(f"/requests/{request.id}/invitations")
     assert "The free seat was re-matched automatically" in page.text
+    assert "Finding a replacement" not in page.text
     token = csrf_token(alice_client, f"/requests/{request.id}/invitations")
     response = alice_client.post(
         f"/requests/{request.id}/invitations/pause",

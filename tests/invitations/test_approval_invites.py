@@ -3,12 +3,13 @@ invitations need."""
 
 from __future__ import annotations
 
-from invitation_helpers import link_of, token_of
+from invitation_helpers import find_replacements, link_of, token_of
 from runs_world import build_world, request
 from sqlmodel import select
 
-from peermatch.models import MatchRun, OutboxMessage, RequestEvent, RequestStatus
+from peermatch.models import MatchRun, OutboxMessage, RequestEvent, RequestStatus, utcnow
 from peermatch.staffing import invitations, match_runs
+from peermatch.web.pages import home
 
 
 def _approved(engine, session, settings, world, reference: str):
@@ -19,7 +20,7 @@ def _approved(engine, session, settings, world, reference: str):
     session.expire_all()
     created = match_runs.approve_run(
         session, run.id, actor="user:1", region_id=world.region_id, settings=settings
-    )
+    ).invited
     session.commit()
     return q, session.get(MatchRun, run.id), created
 
@@ -60,11 +61,12 @@ def test_the_home_page_counts_open_invitations_dead_letters_and_rematches(
     world = build_world(session, region_a, partnership_a)
     _, _, created = _approved(engine, session, settings, world, "AL-2027-503")
     invitations.decline(session, settings, token_of(link_of(session, created[0])), None)
+    find_replacements(session, settings, now=utcnow())
     message = session.exec(select(OutboxMessage)).first()
     message.status = "dead"
     session.add(message)
     session.commit()
-    tiles = invitations.dashboard(session, world.region_id)
+    tiles = home.invitation_tiles(session, world.region_id)
     assert (tiles.awaiting_answer, tiles.dead_letters, tiles.rematched_last_30_days) == (2, 1, 1)
     page = alice_client.get("/").text
     assert "Awaiting an answer" in page and "Seats re-matched automatically" in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from invitation_helpers import csrf_token, link_of, token_of
+from invitation_helpers import csrf_token, find_replacements, link_of, token_of
 from smtp_server import SmtpServer
 from sqlmodel import select
 
@@ -37,7 +37,7 @@ def test_a_full_flow_logs_no_names_addresses_or_tokens(
         client.get("/answer/" + token_of(link_of(session, ann)))
         client.post("/answer/" + token_of(link_of(session, ann)) + "/accept")
         client.post("/answer/" + token_of(link_of(session, dee)) + "/decline", data={"reason": ""})
-        session.expire_all()
+        find_replacements(session, settings)
         [replacement] = session.exec(
             select(Assignment).where(
                 Assignment.request_id == request.id,

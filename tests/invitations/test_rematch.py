@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from invitation_helpers import NOW, link_of, team, token_of
+from invitation_helpers import NOW, find_replacements, link_of, team, token_of
 from sqlmodel import col, select
 
 from peermatch.matching.io import parse_problem, parse_solution
@@ -17,7 +17,8 @@ from peermatch.models import (
     RequestEvent,
     Reviewer,
 )
-from peermatch.staffing import invitations, match_runs
+from peermatch.staffing import invitations, match_runs, requests
+from peermatch.web.pages import timeline
 
 
 def _events(session, request) -> list[str]:
@@ -44,7 +45,7 @@ def test_a_decline_invites_the_next_eligible_reviewer_and_keeps_the_accepted_one
     accepted_before = session.get(Assignment, ann.id).model_dump()
 
     invitations.decline(session, settings, token_of(link_of(session, dee)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
 
     now_team = team(session, request)
     assert now_team[pool["ann"]] == "accepted"
@@ -65,7 +66,7 @@ def test_the_rematch_run_is_stored_and_passes_the_validator(
     ann, dee = place(request, pool["ann"], pool["dee"])
     invitations.accept(session, settings, token_of(link_of(session, ann)), now=NOW)
     invitations.decline(session, settings, token_of(link_of(session, dee)), "workload", now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     [run] = _rematch_runs(session)
     problem = parse_problem(run.problem)
     solution = parse_solution(run.solution)
@@ -89,7 +90,7 @@ def test_a_declined_reviewer_is_never_invited_again_to_that_request(
     request = make_request(peers=1)
     [bea] = place(request, pool["bea"])
     invitations.decline(session, settings, token_of(link_of(session, bea)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     for _ in range(4):  # decline every replacement in turn
         invited = [r for r, s in team(session, request).items() if s == "invited"]
         if not invited:
@@ -102,7 +103,7 @@ def test_a_declined_reviewer_is_never_invited_again_to_that_request(
         invitations.decline(
             session, settings, token_of(link_of(session, assignment)), None, now=NOW
         )
-        session.commit()
+        find_replacements(session, settings)
     rows = session.exec(select(Assignment).where(Assignment.request_id == request.id)).all()
     reviewers = [a.reviewer_id for a in rows]
     assert len(reviewers) == len(set(reviewers)) == 5  # each of the pool asked exactly once
@@ -120,8 +121,8 @@ def test_when_no_one_eligible_is_left_the_coordinator_is_told_why(
     session.commit()
     [ann] = place(request, pool["ann"])
     invitations.decline(session, settings, token_of(link_of(session, ann)), None, now=NOW)
-    session.commit()
-    line = invitations.for_request(session, region_a.id, request.id).timeline[-1].words
+    find_replacements(session, settings)
+    line = timeline.for_request(session, request)[0].text
     # The proposal page's words for the same explanation.
     assert line == (
         "The free seat could not be re-matched automatically: "
@@ -135,7 +136,7 @@ def test_an_expired_invitation_is_rematched_by_the_clock(
     request = make_request(peers=1)
     [ann] = place(request, pool["ann"])
     invitations.tick(session, settings, now=ann.expires_at + dt.timedelta(seconds=1))
-    session.commit()
+    find_replacements(session, settings)
     now_team = team(session, request)
     assert now_team[pool["ann"]] == "expired"
     assert list(now_team.values()).count("invited") == 1
@@ -145,10 +146,10 @@ def test_an_expired_invitation_is_rematched_by_the_clock(
 
 def test_a_paused_request_is_not_rematched(session, settings, pool, make_request, place, region_a):
     request = make_request(peers=1)
-    invitations.set_rematch_paused(session, region_a.id, request.id, True, actor="user:1")
+    requests.set_rematch_paused(session, region_a.id, request.id, True, actor="user:1")
     [ann] = place(request, pool["ann"])
     invitations.decline(session, settings, token_of(link_of(session, ann)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     assert team(session, request) == {pool["ann"]: "declined"}
     assert _events(session, request)[-1] == "rematch_skipped"
     assert _rematch_runs(session) == []
@@ -162,7 +163,7 @@ def test_a_rematch_respects_the_high_profile_and_involved_agency_rules(
     request = make_request(peers=1, high_profile=True, agencies_involved=["police"])
     [bea] = place(request, pool["bea"])
     invitations.decline(session, settings, token_of(link_of(session, bea)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     [invited] = [r for r, s in team(session, request).items() if s == "invited"]
     reviewer = session.get(Reviewer, invited)
     assert reviewer.partnership_id != partnership_a.id
@@ -176,7 +177,7 @@ def test_a_rematch_does_not_overbook_a_reviewer_busy_elsewhere(
     request = make_request(peers=1)
     [eve] = place(request, pool["eve"])
     invitations.decline(session, settings, token_of(link_of(session, eve)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     [invited] = [r for r, s in team(session, request).items() if s == "invited"]
     assert invited in {pool["ann"], pool["dee"]}
     mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).all()
@@ -199,6 +200,8 @@ def test_two_relays_ticking_at_once_expire_and_rematch_a_seat_once(
         assert invitations.tick(session, settings, now=later).expired == 1
         session.commit()
         assert not _claim(other, stale, status=AssignmentStatus.expired)
+    find_replacements(session, settings)
+    assert find_replacements(session, settings) == 0  # the seat is re-matched once
     assert list(team(session, request).values()).count("invited") == 1
     assert len(_rematch_runs(session)) == 1
 
@@ -222,7 +225,7 @@ def test_a_decline_still_counts_when_the_rest_of_the_team_can_no_longer_be_kept(
     )
     session.commit()
     invitations.decline(session, settings, token_of(link_of(session, dee)), None, now=NOW)
-    session.commit()
+    find_replacements(session, settings)
     assert team(session, request) == {pool["ann"]: "accepted", pool["dee"]: "declined"}
-    line = invitations.for_request(session, region_a.id, request.id).timeline[-1].words
+    line = timeline.for_request(session, request)[0].text
     assert line.startswith("The free seat could not be re-matched automatically")

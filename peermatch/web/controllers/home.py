@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from peermatch.staffing import invitations, requests
 from peermatch.web.auth import Coordinator
+from peermatch.web.pages import home as home_page
 from peermatch.web.params import Db
 
 
@@ -17,6 +17,6 @@ from peermatch.web.params import Db
 def home(request: Request[Any, Any, Any], db: Db) -> Template:
     me = request.scope.get("user")
     assert isinstance(me, Coordinator)  # the router's guard has checked
-    summary = requests.dashboard(db, me.region_id, dt.date.today())
-    answers = invitations.dashboard(db, me.region_id)
+    summary = home_page.dashboard(db, me.region_id, dt.date.today())
+    answers = home_page.invitation_tiles(db, me.region_id)
     return Template("home.html", context={"dashboard": summary, "invitation_tiles": answers})

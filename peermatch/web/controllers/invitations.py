@@ -3,6 +3,7 @@ words, withdrawing a reviewer, pausing or resuming automatic re-matching."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -10,7 +11,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from peermatch.settings import Settings
-from peermatch.staffing import invitations
+from peermatch.staffing import invitations, lifecycle, requests
+from peermatch.staffing.lifecycle import Command
+from peermatch.web.pages import timeline
 from peermatch.web.params import Db, Me
 
 
@@ -22,31 +25,35 @@ class RequestInvitationsController(Controller):
         self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int], me: Me
     ) -> Template:
         found = invitations.for_request(db, me.region_id, request_id)
+        today = dt.date.today()
         return Template(
             "invitations/request.html",
-            context={"found": found, "done": request.query_params.get("done")},
+            context={
+                "found": found,
+                "can": {
+                    "withdraw": lifecycle.refusal(found.request, Command.withdraw, today=today)
+                    is None,
+                    "pause": lifecycle.refusal(found.request, Command.pause_rematch, today=today)
+                    is None,
+                },
+                "timeline": timeline.for_request(db, found.request, newest_first=False),
+                "done": request.query_params.get("done"),
+            },
         )
 
     @post("/pause", sync_to_thread=True)
     def pause(
         self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int], me: Me
     ) -> Redirect:
-        invitations.set_rematch_paused(db, me.region_id, request_id, True, actor=me.actor)
+        requests.set_rematch_paused(db, me.region_id, request_id, True, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=paused", status_code=303)
 
     @post("/resume", sync_to_thread=True)
     def resume(
         self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int], me: Me
     ) -> Redirect:
-        invitations.set_rematch_paused(db, me.region_id, request_id, False, actor=me.actor)
+        requests.set_rematch_paused(db, me.region_id, request_id, False, actor=me.actor)
         return Redirect(f"/requests/{request_id}/invitations?done=resumed", status_code=303)
-
-    @post("/complete", sync_to_thread=True)
-    def complete(
-        self, request: Request[Any, Any, Any], db: Db, request_id: FromPath[int], me: Me
-    ) -> Redirect:
-        invitations.complete_request(db, me.region_id, request_id, actor=me.actor)
-        return Redirect(f"/requests/{request_id}/invitations?done=completed", status_code=303)
 
     @post("/{assignment_id:int}/withdraw", sync_to_thread=True)
     def withdraw(

@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 from peermatch import registry, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
-from peermatch.staffing import requests
+from peermatch.staffing import lifecycle, requests
+from peermatch.staffing.lifecycle import Command
 from peermatch.web.auth import Coordinator, provide_coordinator
 from peermatch.web.forms import (
     RequestForm,
@@ -19,6 +20,7 @@ from peermatch.web.forms import (
     provide_form,
     request_error_summary,
 )
+from peermatch.web.pages import timeline
 from peermatch.web.pagination import pagination
 from peermatch.web.params import Db, Form, Me, RequestId
 
@@ -30,6 +32,7 @@ _SAVED = {
     "accepted": "Request accepted for matching.",
     "sent_back": "Request sent back to the partnership as a draft.",
     "cancelled": "Request cancelled.",
+    "completed": "The review is marked as completed.",
 }
 
 
@@ -163,8 +166,19 @@ class RequestController(Controller):
     def confirm_cancel(
         self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
     ) -> Template:
-        found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
-        return Template("requests/cancel.html", context={"review_request": found})
+        return _confirm(request, db, request_id, me, Command.cancel, "requests/cancel.html")
+
+    @get("/{request_id:int}/complete", sync_to_thread=True)
+    def confirm_complete(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
+    ) -> Template:
+        return _confirm(request, db, request_id, me, Command.complete, "requests/complete.html")
+
+    @post("/{request_id:int}/complete", sync_to_thread=True)
+    def complete(
+        self, request: Request[Any, Any, Any], db: Db, request_id: RequestId, me: Me
+    ) -> Template | Redirect:
+        return _act(request, db, request_id, "completed", requests.complete, me)
 
     @post("/{request_id:int}/cancel", sync_to_thread=True)
     def cancel(
@@ -190,6 +204,22 @@ def _act(
         db.rollback()
         return _request_page(request, db, request_id, errors={"status": exc.message})
     return Redirect(f"/requests/{request_id}?saved={done}", status_code=303)
+
+
+def _confirm(
+    request: Request[Any, Any, Any],
+    db: Db,
+    request_id: int,
+    me: Coordinator,
+    command: Command,
+    template: str,
+) -> Template:
+    """A confirmation page for ``command``; the request's page with the reason when the
+    lifecycle does not allow it now."""
+    found = requests.get_request(db, me.region_id, request_id, actor=me.actor)
+    if (why := lifecycle.refusal(found, command, today=dt.date.today())) is not None:
+        return _request_page(request, db, request_id, errors={"status": why})
+    return Template(template, context={"review_request": found})
 
 
 def _refuse_unreadable(
@@ -227,6 +257,7 @@ def _request_page(
         "requests/show.html",
         context={
             "detail": detail,
+            "timeline": timeline.for_request(db, detail.request),
             "review_request": detail.request,
             "errors": errors,
             "error_summary": summary,

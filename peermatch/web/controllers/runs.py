@@ -28,7 +28,7 @@ _MESSAGES = {
     "started": "Matching has started. This page shows its progress.",
     "already": "A run of your region was already under way, so you are watching that one.",
     "cancelled": "The run was cancelled. Its requests are back to submitted.",
-    "approved": "Proposal approved. Invitations are in the outbox.",
+    "approved": "Proposal approved. Invitations for the teams that still hold are in the outbox.",
     "locked": "Reviewer locked on the request. Run matching again to use the change.",
     "excluded": "Reviewer excluded from the request. Run matching again to use the change.",
     "removed": "Decision removed. Run matching again to use the change.",

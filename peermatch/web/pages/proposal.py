@@ -23,11 +23,13 @@ from peermatch.models import (
     ReviewerSkill,
     ReviewRequest,
 )
+from peermatch.staffing import match_runs
 from peermatch.staffing.match_runs import (
     decisions_for,
     request_id_of,
     reviewer_id_of,
 )
+from peermatch.web.pages.people import reviewer_names
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -104,6 +106,30 @@ def empty_seat_reasons(
     return reasons
 
 
+# Why a proposed reviewer was not invited at approval (``match_runs.Breach.rule``).
+_BREACH_WORDS = {
+    "inactive": "{who} is no longer active in the registry",
+    "unavailable": "{who} is away during the review window",
+    "no_capacity": "{who} has no capacity left for another review",
+    "high_profile_internal": (
+        "{who} is from {partnership} itself, and this is a high-profile review"
+    ),
+    "involved_agency": "{who} is from a {partnership} agency involved in the case",
+    "involved_organisation": "{who} works for an organisation involved in the case",
+    "conflict": "{who} has declared a conflict of interest",
+    "excluded": "{who} was excluded by a coordinator or declined before",
+    "shared_agency": "{who} now shares an agency with another member of the team",
+    "missing_skills": "the team no longer holds every skill the review needs",
+    "missing_experience": "the team no longer includes an experienced reviewer",
+}
+
+
+def breach_words(rule: str, who: str | None, partnership: str) -> str:
+    """One broken rule of a proposed team, in words (``who``: the reviewer's name)."""
+    template = _BREACH_WORDS.get(rule, "{who} no longer meets a matching rule")
+    return template.format(who=who or "A reviewer", partnership=partnership)
+
+
 # --- the proposal page -----------------------------------------------------------------------
 
 
@@ -152,7 +178,8 @@ class Proposal:
         return sum(t.empty for t in self.teams)
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """ "Larchfield" for "Larchfield Safeguarding Children Partnership"."""
     for suffix in (" Safeguarding Children Partnership", " Partnership"):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -219,7 +246,7 @@ def build_proposal(
         return Member(
             reviewer_id=reviewer_id,
             name=r.name if r else f"Reviewer {reviewer_id} (removed)",
-            partnership=_short(partnership.name) if partnership else "",
+            partnership=short_name(partnership.name) if partnership else "",
             agency=agency_label(r.agency) if r else "",
             skills=skills.get(reviewer_id, []),
             locked=(request_id, reviewer_id) in locks,
@@ -235,7 +262,7 @@ def build_proposal(
         request = requests.get(request_id)
         if request is None:
             continue
-        partnership = _short(by_id[request.partnership_id].name)
+        partnership = short_name(by_id[request.partnership_id].name)
         outcome = outcomes.get(key, {})
         members = [member(request_id, r) for r in sorted(team_of.get(key, []))]
         empty = request.peers - len(members)
@@ -265,7 +292,7 @@ def build_proposal(
     balance = [
         BalanceRow(
             code=p["id"],
-            name=_short(partnerships[p["id"]].name) if p["id"] in partnerships else p["id"],
+            name=short_name(partnerships[p["id"]].name) if p["id"] in partnerships else p["id"],
             before=int(p.get("lent", 0)) - int(p.get("received", 0)),
             after=int(after.get(p["id"], 0)),
         )
@@ -345,6 +372,38 @@ def balance_chart(
 # --- what the pages read ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    request_id: int
+    reference: str
+    reasons: list[str]
+
+
+def held_back_teams(session: Session, run: MatchRun) -> list[HeldBack]:
+    """The teams of an approved run that were not invited, and why, in words."""
+    found = match_runs.held_back(session, run)
+    if not found:
+        return []
+    names = reviewer_names(
+        session, {b.reviewer_id for bs in found.values() for b in bs if b.reviewer_id}
+    )
+    teams = []
+    for request_id, breaches in sorted(found.items()):
+        request = session.get(ReviewRequest, request_id)
+        partnership = session.get(Partnership, request.partnership_id) if request else None
+        home = short_name(partnership.name) if partnership else ""
+        teams.append(
+            HeldBack(
+                request_id=request_id,
+                reference=request.reference if request else str(request_id),
+                reasons=[
+                    breach_words(b.rule, names.get(b.reviewer_id or 0), home) for b in breaches
+                ],
+            )
+        )
+    return teams
+
+
 @dataclass
 class RunView:
     run: MatchRun
@@ -352,6 +411,8 @@ class RunView:
     chart: BalanceChart | None
     approval_problem: str | None  # None: the run can be approved now
     requests: int  # requests the run covers
+    # Approved runs: the teams that were not invited because they no longer held, in words.
+    held_back: list[HeldBack] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -378,6 +439,7 @@ def run_view(
         chart=balance_chart(proposal.balance) if proposal else None,
         approval_problem=approval_problem(session, run),
         requests=len(run.problem.get("requests", [])),
+        held_back=held_back_teams(session, run) if run.approved_at else [],
     )
 
 
@@ -423,7 +485,7 @@ def request_team(
             Member(
                 reviewer_id=r.id or 0,
                 name=r.name,
-                partnership=_short(by_id[r.partnership_id].name)
+                partnership=short_name(by_id[r.partnership_id].name)
                 if r.partnership_id in by_id
                 else "",
                 agency=agency_label(r.agency),
