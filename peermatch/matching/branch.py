@@ -25,7 +25,15 @@ from peermatch.matching.instance import Instance
 from peermatch.matching.objective import Score, balance_of
 from peermatch.matching.seats import Restrictions, Rule, Seats
 
-__all__ = ["BranchAndBound", "Frontier", "Outcome", "Search", "breaking_skills", "region_of"]
+__all__ = [
+    "BranchAndBound",
+    "Frontier",
+    "Outcome",
+    "Search",
+    "breaking_skills",
+    "dive",
+    "region_of",
+]
 
 
 @dataclass(frozen=True)
@@ -238,3 +246,48 @@ def region_of(
                 seat = (q, int(inst.reviewer_agency[holders[0]]))
                 rules[seat] = rules.get(seat, Rule()).needing(s)
     return Restrictions.of(rules), frozenset(closed)
+
+
+def dive(
+    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
+) -> tuple[list[tuple[int, int]] | None, Score | None]:
+    """For problems too large to branch: one descent of the tree without backtracking. Each
+    step forces, for every team still lacking a skill, its seat of the agency with the most
+    candidate holders to a holder, and solves the flow again (exact for the restricted
+    problem). Returns the best solution met (free pairs and score)."""
+    search = Search(inst, seats)
+    search.record(first, breaking_skills(inst, seats, first))
+    rules: dict[tuple[int, int], Rule] = {}
+    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
+    relaxation, current = first, seats
+    while time.perf_counter() + step_seconds < deadline:
+        breaking = breaking_skills(inst, current, relaxation)
+        if not breaking:
+            break
+        for q, skill in breaking.items():
+            seat = _roomiest_seat(inst, seats, rules, q, skill)
+            if seat is not None:
+                rules[seat] = rules.get(seat, Rule()).needing(skill)
+            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            lacking[seats.missing[q].index(skill)] *= 2
+        node = search.evaluate(Restrictions.of(rules), frozenset(), boosts)
+        if node is None:
+            break  # the forced seats cannot all be filled: keep the best met so far
+        relaxation, current = node.relaxation, node.seats
+    return search.pairs, search.best
+
+
+def _roomiest_seat(
+    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
+) -> tuple[int, int] | None:
+    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
+    already needs (and nothing it forbids); None when no agency has one."""
+    pool = seats.candidates[q]
+    best: tuple[int, int] | None = None
+    most = 0
+    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
+        members = pool[inst.reviewer_agency[pool] == agency]
+        fits = rules.get((q, agency), Rule()).needing(skill).fits(inst, members)
+        if int(fits.sum()) > most:
+            best, most = (q, int(agency)), int(fits.sum())
+    return best

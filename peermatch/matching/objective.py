@@ -5,19 +5,25 @@ imbalance; the balance of each partnership; and the practice objective's gap (th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from peermatch.matching.instance import Instance
 
-if TYPE_CHECKING:
-    from peermatch.matching.seats import Seats
+
+class Placed(Protocol):
+    """What the weight needs of ``seats.Seats`` (which imports this module, so this one names
+    only the fields it reads: imports inside the package run one way)."""
+
+    base: np.ndarray
+    free: np.ndarray
+
 
 Score = tuple[int, int]  # (filled, -imbalance): larger is better, compared lexicographically
 
 
-def objective_weight(inst: Instance, seats: Seats) -> int:
+def objective_weight(inst: Instance, seats: Placed) -> int:
     """W: one more pair is worth more than any possible imbalance."""
     return int(np.abs(seats.base).sum()) + 2 * int(seats.free.sum()) + 1
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from peermatch.matching import milp
-from peermatch.matching.branch import BranchAndBound, Outcome, region_of
+from peermatch.matching.branch import BranchAndBound, Outcome, dive, region_of
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -33,7 +33,6 @@ from peermatch.matching.flow import (
     skill_scores,
     solved,
 )
-from peermatch.matching.heuristics import dive
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_point
 from peermatch.matching.objective import (
