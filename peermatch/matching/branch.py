@@ -22,7 +22,7 @@ import numpy as np
 from peermatch.matching.flow import Relaxation, relax
 from peermatch.matching.heuristics import mend
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import Score, balance_of
+from peermatch.matching.objective import Score, score_of
 from peermatch.matching.seats import Restrictions, Rule, Seats
 
 __all__ = [
@@ -60,10 +60,7 @@ class _Node:
     closed: frozenset[int]
     seats: Seats
     relaxation: Relaxation
-
-    @property
-    def score(self) -> Score:
-        return (self.relaxation.filled, -self.relaxation.imbalance)
+    score: Score  # the relaxation's (fill, -penalty): a bound on every solution in the node
 
 
 class BranchAndBound:
@@ -127,8 +124,8 @@ class Search:
         self.nodes = 0
 
     def push(self, node: _Node) -> None:
-        filled, minus_imbalance = node.score
-        heapq.heappush(self.open, (-filled, -minus_imbalance, self.nodes, node))
+        filled, minus_penalty = node.score
+        heapq.heappush(self.open, (-filled, -minus_penalty, self.nodes, node))
 
     def pop(self) -> _Node:
         return heapq.heappop(self.open)[3]
@@ -146,7 +143,7 @@ class Search:
         relaxation = relax(self.inst, seats, forced=restrictions.forced(), boosts=boosts)
         if relaxation is None:
             return None
-        node = _Node(restrictions, closed, seats, relaxation)
+        node = _Node(restrictions, closed, seats, relaxation, relaxation.score(self.inst))
         self.record(relaxation, breaking_skills(self.inst, seats, relaxation))
         return node
 
@@ -154,8 +151,7 @@ class Search:
         kept = mend(self.inst, self.seats, relaxation.pairs, breaking)
         if kept is None:
             return
-        pairs = self.inst.locked + kept
-        score = (len(pairs), -int(np.abs(balance_of(self.inst, pairs)).sum()))
+        score = score_of(self.inst, self.inst.locked + kept)
         if self.best is None or score > self.best:
             self.best, self.pairs = score, kept
 

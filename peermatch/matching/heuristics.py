@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import balance_of, shift
+from peermatch.matching.objective import balance_of, shift, stability_weight
 from peermatch.matching.seats import Seats
 
 
@@ -18,8 +18,8 @@ def mend(
 ) -> list[tuple[int, int]] | None:
     """A valid solution from relaxed ``pairs``: each team lacking a skill takes in (or swaps a
     member of the same agency for) a candidate holding it with capacity to spare, choosing the
-    move that changes the imbalance least; teams that cannot be mended lose their free members.
-    None when a locked team cannot be mended."""
+    move that changes the imbalance (then the previous pairs kept) least; teams that cannot be
+    mended lose their free members. None when a locked team cannot be mended."""
     teams: dict[int, list[int]] = {}
     for q, r in pairs:
         teams.setdefault(q, []).append(r)
@@ -76,9 +76,11 @@ def _mend_team(
 
 
 def _change(inst: Instance, balance: np.ndarray, q: int, h: int, out: int | None) -> int:
-    """How much Σ|balance| changes if ``h`` joins request ``q`` (replacing ``out``)."""
+    """How much the penalty (K·Σ|balance| − kept, ``objective.py``) changes if ``h`` joins
+    request ``q`` (replacing ``out``)."""
     trial = balance.copy()
     if out is not None:
         shift(inst, trial, q, out, -1)
     shift(inst, trial, q, h, 1)
-    return int(np.abs(trial).sum() - np.abs(balance).sum())
+    change = stability_weight(inst) * int(np.abs(trial).sum() - np.abs(balance).sum())
+    return change - ((q, h) in inst.previous) + ((q, out) in inst.previous)
