@@ -25,6 +25,10 @@ from peermatch.matching.instance import Instance
 from peermatch.matching.objective import Score, score_of
 from peermatch.matching.seats import Restrictions, Rule, Seats
 
+# A dive step doubles the steering reward of a skill a team still lacks, up to this: beyond, the
+# flow's costs would leave its range, and a team still lacking it then has no holder to take.
+MAX_DIVE_BOOST = 2**10
+
 __all__ = [
     "BranchAndBound",
     "Frontier",
@@ -260,17 +264,25 @@ def dive(
         breaking = breaking_skills(inst, current, relaxation)
         if not breaking:
             break
+        before = (Restrictions.of(rules), {q: b.copy() for q, b in boosts.items()})
         for q, skill in breaking.items():
             seat = _roomiest_seat(inst, seats, rules, q, skill)
             if seat is not None:
                 rules[seat] = rules.get(seat, Rule()).needing(skill)
             lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
-            lacking[seats.missing[q].index(skill)] *= 2
+            k = seats.missing[q].index(skill)
+            lacking[k] = min(2 * lacking[k], MAX_DIVE_BOOST)
+        if before[0] == Restrictions.of(rules) and _same(before[1], boosts):
+            break  # nothing left to force or steer: the next flow would be this one again
         node = search.evaluate(Restrictions.of(rules), frozenset(), boosts)
         if node is None:
             break  # the forced seats cannot all be filled: keep the best met so far
         relaxation, current = node.relaxation, node.seats
     return search.pairs, search.best
+
+
+def _same(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[q], b[q]) for q in a)
 
 
 def _roomiest_seat(
