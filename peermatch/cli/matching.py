@@ -202,7 +202,13 @@ def generate(
 @click.command(cls=OneLineCommand)
 @click.argument("problem_file", metavar="PROBLEM.json")
 @click.argument("solution_file", metavar="SOLUTION.json")
-def check(problem_file: str, solution_file: str) -> None:
+@click.option(
+    "--previous",
+    "previous_file",
+    metavar="SOLUTION.json",
+    help="The earlier solution the checked one was solved against (solve --previous).",
+)
+def check(problem_file: str, solution_file: str, previous_file: str | None) -> None:
     """Check a solution against its problem with the independent validator (exit 1 if not valid)."""
     from peermatch.matching.validate import validate
 
@@ -210,6 +216,8 @@ def check(problem_file: str, solution_file: str) -> None:
         problem = load_problem(read_text(problem_file))
     except ProblemError as exc:
         raise InputError(f"{problem_file}: {exc}") from None
+    if previous_file is not None:
+        problem = replace(problem, previous=_previous(previous_file))
     try:
         solution = load_solution(read_text(solution_file))
     except ProblemError as exc:

@@ -50,6 +50,12 @@ def test_generate_organisations_then_rerun_with_previous(tmp_path):
     checked = peermatch("check", problem_path, str(again))
     assert checked.returncode == 0, checked.stderr
     assert f"kept {solution.kept}" in checked.stdout
+    same = peermatch("check", str(path), str(again), "--previous", str(first))
+    assert same.returncode == 0, same.stderr
+    assert f"kept {solution.kept}" in same.stdout
+    without = peermatch("check", str(path), str(again))  # kept, but no previous to judge it by
+    assert without.returncode == 1
+    assert "kept is reported but the problem has no previous pairs" in without.stderr
 
 
 def test_a_bad_previous_file_exits_2_naming_the_element(tmp_path):
