@@ -167,7 +167,9 @@ class Layout:
         self.minus[self.touched] = rows.add(-base[self.touched], np.full(len(self.touched), np.inf))
         self.rows = rows
         # Stability: a previous pair's column earns one more than W.
-        self.bonus = inst.is_previous(self.pair_q, self.pair_r).astype(np.float64)
+        self.bonus = np.zeros(self.n_pairs)
+        if inst.previous:
+            self.bonus[inst.is_previous(self.pair_q, self.pair_r)] = 1.0
 
     @property
     def n_pairs(self) -> int:
