@@ -206,3 +206,44 @@ def test_problem_round_trips_through_its_file(data):
         assume(False)
         return
     assert load_problem(dump_problem(problem)) == problem
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(problems(), st.data())
+def test_stable_reruns_keep_the_exhaustive_maximum(data, draw):
+    """``previous`` drawn among the eligible pairs (so that most of it could be kept, and the
+    pairs compete for seats, agencies and capacity): the solver keeps exactly as many as the
+    best fill- and imbalance-optimal solution does, and proves it."""
+    try:
+        problem = parse_problem({k: v for k, v in data.items() if k != "previous"})
+    except ProblemError:
+        assume(False)
+        return
+    excluded = set(problem.excluded)
+    eligible = sorted(
+        (q.id, r.id)
+        for q in problem.requests
+        for r in problem.reviewers
+        if not broken_rules(r, q, excluded)
+    )
+    assume(eligible)
+    chosen = draw.draw(st.lists(st.sampled_from(eligible), unique=True, min_size=1, max_size=6))
+    from dataclasses import replace
+
+    problem = replace(problem, previous=tuple(Pair(q, r) for q, r in chosen))
+    best = exhaustive_optimum(problem)
+    solution = solve(problem)
+    if best is None:
+        assert solution.status == "infeasible"
+        return
+    event(f"kept {best.kept} of {len(chosen)}")
+    assert solution.status == "optimal"
+    assert validate(problem, solution) == []
+    assert (solution.filled, solution.imbalance) == (best.filled, best.imbalance)
+    assert solution.kept == solution.bound_kept == best.kept
+    assert solution.practice == solution.bound_practice == best.practice
