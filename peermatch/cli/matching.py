@@ -8,6 +8,7 @@ Never a traceback: the user of these commands is a coordinator, not a developer.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ from peermatch.matching.io import (
     load_solution,
     solution_to_json,
 )
-from peermatch.matching.problem import Problem, Solution
+from peermatch.matching.problem import Pair, Problem, Solution
 
 MAX_SEED = 2**31 - 1  # CP-SAT takes a 32-bit random seed
 
@@ -57,8 +58,20 @@ def register(main: click.Group) -> None:
     help="Solver threads; 0 lets the solver choose. With 1 and a fixed seed, reproducible.",
 )
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True)
+@click.option(
+    "--previous",
+    "previous_file",
+    metavar="SOLUTION.json",
+    help="An earlier solution whose assignments become the problems' previous pairs: a stable "
+    "re-run keeps as many of them as fill and reciprocity allow.",
+)
 def solve(
-    problem_files: tuple[str, ...], out: str | None, time_limit: float, workers: int, seed: int
+    problem_files: tuple[str, ...],
+    out: str | None,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    previous_file: str | None,
 ) -> None:
     """Match reviewers to requests: read peermatch.problem/1 files, write their solutions.
 
@@ -67,6 +80,9 @@ def solve(
     is checked before any is solved, so a bad one stops the run before anything is written.
     """
     problems = [(path, _load(path)) for path in problem_files]
+    if previous_file is not None:
+        previous = _previous(previous_file)
+        problems = [(path, replace(problem, previous=previous)) for path, problem in problems]
     targets = _targets(problem_files, out)
     infeasible = []
     for (path, problem), target in zip(problems, targets, strict=True):
@@ -90,6 +106,14 @@ def solve(
 def _load(path: str) -> Problem:
     try:
         return load_problem(read_text(path))
+    except ProblemError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _previous(path: str) -> tuple[Pair, ...]:
+    """The assignments of a solution file (its shape checked, as ``peermatch check`` does)."""
+    try:
+        return load_solution(read_text(path)).assignments
     except ProblemError as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -137,6 +161,12 @@ def _solve_one(
     help="One specialist skill held by under a tenth of reviewers and asked for by about a "
     "third of requests (hard instances).",
 )
+@click.option(
+    "--organisations",
+    is_flag=True,
+    help="Police and health reviewers work for a force or care board serving several "
+    "partnerships; requests name them as involved.",
+)
 @click.option("--out", "out", metavar="FILE", help="Write here instead of stdout.")
 def generate(
     partnerships: int,
@@ -147,6 +177,7 @@ def generate(
     excluded: int,
     experience: bool,
     scarce_skill: bool,
+    organisations: bool,
     out: str | None,
 ) -> None:
     """Write a synthetic peermatch.problem/1 instance (deterministic for given arguments)."""
@@ -163,6 +194,7 @@ def generate(
         excluded=excluded,
         experience=experience,
         scarce_skill=scarce_skill,
+        organisations=organisations,
     )
     write_output(out, dump_problem(problem))
 
@@ -170,7 +202,13 @@ def generate(
 @click.command(cls=OneLineCommand)
 @click.argument("problem_file", metavar="PROBLEM.json")
 @click.argument("solution_file", metavar="SOLUTION.json")
-def check(problem_file: str, solution_file: str) -> None:
+@click.option(
+    "--previous",
+    "previous_file",
+    metavar="SOLUTION.json",
+    help="The earlier solution the checked one was solved against (solve --previous).",
+)
+def check(problem_file: str, solution_file: str, previous_file: str | None) -> None:
     """Check a solution against its problem with the independent validator (exit 1 if not valid)."""
     from peermatch.matching.validate import validate
 
@@ -178,6 +216,8 @@ def check(problem_file: str, solution_file: str) -> None:
         problem = load_problem(read_text(problem_file))
     except ProblemError as exc:
         raise InputError(f"{problem_file}: {exc}") from None
+    if previous_file is not None:
+        problem = replace(problem, previous=_previous(previous_file))
     try:
         solution = load_solution(read_text(solution_file))
     except ProblemError as exc:
@@ -187,8 +227,9 @@ def check(problem_file: str, solution_file: str) -> None:
         click.echo(f"{solution_file}: {violation}", err=True)
     if violations:
         raise Failure(f"{solution_file}: {len(violations)} violation(s) of the contract")
+    kept = "" if solution.kept is None else f", kept {solution.kept}"
     practice = "" if solution.practice is None else f", practice {solution.practice}"
     click.echo(
         f"{solution_file}: valid ({solution.status}, filled {solution.filled}, "
-        f"imbalance {solution.imbalance}{practice})"
+        f"imbalance {solution.imbalance}{kept}{practice})"
     )

@@ -22,10 +22,22 @@ import numpy as np
 from peermatch.matching.flow import Relaxation, relax
 from peermatch.matching.heuristics import mend
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import Score, balance_of
+from peermatch.matching.objective import Score, score_of
 from peermatch.matching.seats import Restrictions, Rule, Seats
 
-__all__ = ["BranchAndBound", "Frontier", "Outcome", "Search", "breaking_skills", "region_of"]
+# A dive step doubles the steering reward of a skill a team still lacks, up to this: beyond, the
+# flow's costs would leave its range, and a team still lacking it then has no holder to take.
+MAX_DIVE_BOOST = 2**10
+
+__all__ = [
+    "BranchAndBound",
+    "Frontier",
+    "Outcome",
+    "Search",
+    "breaking_skills",
+    "dive",
+    "region_of",
+]
 
 
 @dataclass(frozen=True)
@@ -52,10 +64,7 @@ class _Node:
     closed: frozenset[int]
     seats: Seats
     relaxation: Relaxation
-
-    @property
-    def score(self) -> Score:
-        return (self.relaxation.filled, -self.relaxation.imbalance)
+    score: Score  # the relaxation's (fill, -penalty): a bound on every solution in the node
 
 
 class BranchAndBound:
@@ -119,8 +128,8 @@ class Search:
         self.nodes = 0
 
     def push(self, node: _Node) -> None:
-        filled, minus_imbalance = node.score
-        heapq.heappush(self.open, (-filled, -minus_imbalance, self.nodes, node))
+        filled, minus_penalty = node.score
+        heapq.heappush(self.open, (-filled, -minus_penalty, self.nodes, node))
 
     def pop(self) -> _Node:
         return heapq.heappop(self.open)[3]
@@ -138,7 +147,7 @@ class Search:
         relaxation = relax(self.inst, seats, forced=restrictions.forced(), boosts=boosts)
         if relaxation is None:
             return None
-        node = _Node(restrictions, closed, seats, relaxation)
+        node = _Node(restrictions, closed, seats, relaxation, relaxation.score(self.inst))
         self.record(relaxation, breaking_skills(self.inst, seats, relaxation))
         return node
 
@@ -146,8 +155,7 @@ class Search:
         kept = mend(self.inst, self.seats, relaxation.pairs, breaking)
         if kept is None:
             return
-        pairs = self.inst.locked + kept
-        score = (len(pairs), -int(np.abs(balance_of(self.inst, pairs)).sum()))
+        score = score_of(self.inst, self.inst.locked + kept)
         if self.best is None or score > self.best:
             self.best, self.pairs = score, kept
 
@@ -238,3 +246,56 @@ def region_of(
                 seat = (q, int(inst.reviewer_agency[holders[0]]))
                 rules[seat] = rules.get(seat, Rule()).needing(s)
     return Restrictions.of(rules), frozenset(closed)
+
+
+def dive(
+    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
+) -> tuple[list[tuple[int, int]] | None, Score | None]:
+    """For problems too large to branch: one descent of the tree without backtracking. Each
+    step forces, for every team still lacking a skill, its seat of the agency with the most
+    candidate holders to a holder, and solves the flow again (exact for the restricted
+    problem). Returns the best solution met (free pairs and score)."""
+    search = Search(inst, seats)
+    search.record(first, breaking_skills(inst, seats, first))
+    rules: dict[tuple[int, int], Rule] = {}
+    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
+    relaxation, current = first, seats
+    while time.perf_counter() + step_seconds < deadline:
+        breaking = breaking_skills(inst, current, relaxation)
+        if not breaking:
+            break
+        before = (Restrictions.of(rules), {q: b.copy() for q, b in boosts.items()})
+        for q, skill in breaking.items():
+            seat = _roomiest_seat(inst, seats, rules, q, skill)
+            if seat is not None:
+                rules[seat] = rules.get(seat, Rule()).needing(skill)
+            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
+            k = seats.missing[q].index(skill)
+            lacking[k] = min(2 * lacking[k], MAX_DIVE_BOOST)
+        if before[0] == Restrictions.of(rules) and _same(before[1], boosts):
+            break  # nothing left to force or steer: the next flow would be this one again
+        node = search.evaluate(Restrictions.of(rules), frozenset(), boosts)
+        if node is None:
+            break  # the forced seats cannot all be filled: keep the best met so far
+        relaxation, current = node.relaxation, node.seats
+    return search.pairs, search.best
+
+
+def _same(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[q], b[q]) for q in a)
+
+
+def _roomiest_seat(
+    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
+) -> tuple[int, int] | None:
+    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
+    already needs (and nothing it forbids); None when no agency has one."""
+    pool = seats.candidates[q]
+    best: tuple[int, int] | None = None
+    most = 0
+    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
+        members = pool[inst.reviewer_agency[pool] == agency]
+        fits = rules.get((q, agency), Rule()).needing(skill).fits(inst, members)
+        if int(fits.sum()) > most:
+            best, most = (q, int(agency)), int(fits.sum())
+    return best

@@ -24,6 +24,11 @@ def ineligibility(reviewer: Reviewer, request: Request, excluded: frozenset[Pair
         return "unavailable"
     if Pair(request.id, reviewer.id) in excluded:
         return "excluded"
+    if (
+        reviewer.organisation is not None
+        and reviewer.organisation in request.organisations_involved
+    ):
+        return "involved_organisation"
     return None
 
 

@@ -48,7 +48,11 @@ def _outcome(
         unfilled = Unfilled(
             eligible=int(others.size),
             ineligible={
-                name: int(inst.reason_counts[q, k + 1]) for k, name in enumerate(INELIGIBLE_REASONS)
+                name: int(inst.reason_counts[q, k + 1])
+                for k, name in enumerate(INELIGIBLE_REASONS)
+                # Counted only where the rule can bite: explanations of problems without
+                # organisations involved are what they were before it.
+                if name != "involved_organisation" or inst.organisations
             },
             missing_skills=_missing_skills(inst, q),
             taken_elsewhere=int(full[others].sum()),

@@ -16,8 +16,10 @@ of R_p -> Hub move the balance towards zero (cost -1 each) and further ones away
 symmetrically for base_p < 0 on Hub -> L_p. Paying on both arcs at once is never cheaper than
 cancelling through R_p -> L_p, so at the optimum the cost is exactly Σ|balance_p| - Σ|base_p|.
 
-A third, lowest tier rewards pairs whose reviewer holds skills the request still lacks (rare
-skills more), which steers the relaxation towards teams that already satisfy the skill rule.
+Below imbalance, a tier rewards each previous pair kept (stability, the third objective; absent
+without ``previous``), and a lowest tier rewards pairs whose reviewer holds skills the request
+still lacks (rare skills more), which steers the relaxation towards teams that already satisfy
+the skill rule (or, for the practice pass, each pair's gap).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from peermatch.matching.instance import Instance
+from peermatch.matching.objective import Score, kept_of, penalty
 from peermatch.matching.seats import Seats
 
 MAX_SKILL_WEIGHT = 8
@@ -43,6 +46,11 @@ class Relaxation:
     pairs: list[tuple[int, int]]  # free pairs (request, reviewer), locked ones excluded
     filled: int  # including locked pairs
     imbalance: int
+    kept: int = 0  # previous pairs kept, locked ones included
+
+    def score(self, inst: Instance) -> Score:
+        """(fill, -penalty): with the fill and imbalance tiers exact, so is this."""
+        return self.filled, -penalty(inst, self.imbalance, self.kept)
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,14 @@ def relax(
     cross = lender != receiver
     np.add.at(balance, lender[cross], 1)
     np.add.at(balance, receiver[cross], -1)
+    kept = kept_of(inst, inst.locked)
+    if inst.previous:
+        kept += int(inst.is_previous(pair_q, pair_r).sum())
     return Relaxation(
         pairs=pairs,
         filled=len(inst.locked) + len(pairs),
         imbalance=int(np.abs(balance).sum()),
+        kept=kept,
     )
 
 
@@ -205,9 +217,19 @@ class _Network:
             ]
         top_score = max((int(s.max()) for s in scores if s.size), default=0)
         seats_total = int(seats.free.sum())
-        self.w_imbalance = top_score * seats_total + 1
+        # Tiers: fill, imbalance, previous pairs kept, then the scores. Without previous pairs
+        # the kept tier is empty and the weights are those of fill, imbalance, scores.
+        w_keep = top_score * seats_total + 1
+        kept_max = min(inst.n_previous, seats_total)
+        if inst.previous:
+            scores = [
+                score + w_keep * inst.is_previous(q, pool)
+                for q, (score, pool) in enumerate(zip(scores, seats.candidates, strict=True))
+            ]
+        self.w_imbalance = w_keep * (kept_max + 1)
         worst_imbalance = int(np.abs(seats.base).sum()) + 2 * seats_total
-        w_fill = self.w_imbalance * (worst_imbalance + 1) + top_score * seats_total + 1
+        lower_tiers = w_keep * kept_max + top_score * seats_total
+        w_fill = self.w_imbalance * (worst_imbalance + 1) + lower_tiers + 1
         self.team_arcs: dict[tuple[int, int], tuple[int, int]] = {}  # (q, a) -> (arc, node)
         team_arcs = self._pairs_and_teams(inst, seats, scores)
         self.pair_arcs = sum(len(t) for t in self.tails)

@@ -18,6 +18,11 @@ exactly the problem it always gave:
   and asked for by about a third of requests: the hard instances of the benchmark, where teams
   compete for the few holders.
 
+- ``organisations``: partnerships are grouped (``PARTNERSHIPS_PER_FORCE`` to a group), police
+  reviewers work for their group's force and health reviewers for its integrated care board, so
+  one organisation serves several partnerships; a request names its group's force (or board)
+  as involved for most cases that involve the police (or health).
+
 Pure and deterministic: the same arguments give the same problem on every machine (one
 ``random.Random`` seeded from the arguments, no set iteration order leaks into the output).
 Defaults live in code, not in data files, so the matching package reads no files.
@@ -91,6 +96,11 @@ NEEDS_EXPERIENCED_SHARE = 0.9
 SCARCE_SKILL = "lead-reviewer"
 SCARCE_HELD = 0.07
 SCARCE_ASKED = 0.33
+# Organisations: a police force and an integrated care board per group of partnerships, and how
+# often a case that involves the police (health) also names the force (board) as involved.
+PARTNERSHIPS_PER_FORCE = 4
+ORGANISATIONS = (("police", "police"), ("health", "icb"))
+ORGANISATION_INVOLVED_SHARE = 0.7
 HIGH_PROFILE_SHARE = 0.15
 CONFLICT_SHARE = 0.06  # reviewers who declared a conflict with a partnership or a case
 YEAR = 2027
@@ -106,10 +116,11 @@ def generate(
     excluded: int = 0,
     experience: bool = False,
     scarce_skill: bool = False,
+    organisations: bool = False,
 ) -> Problem:
     """A synthetic problem; ``locked``/``excluded`` ask for up to that many valid pairs of each
-    (as after accepted invitations and declines), chosen among eligible pairs. ``experience``
-    and ``scarce_skill``: see the module text."""
+    (as after accepted invitations and declines), chosen among eligible pairs. ``experience``,
+    ``scarce_skill`` and ``organisations``: see the module text."""
     if partnerships < 1 and (reviewers or requests):
         raise ValueError("need at least one partnership for reviewers or requests")
     rng = random.Random(f"peermatch.generate/{partnerships}/{reviewers}/{requests}/{seed}")
@@ -124,6 +135,8 @@ def generate(
         problem = _scarce(random.Random(f"peermatch.generate.scarce/{name}"), problem)
     if experience:
         problem = _experience(random.Random(f"peermatch.generate.experience/{name}"), problem)
+    if organisations:
+        problem = _organisations(random.Random(f"peermatch.generate.organisations/{name}"), problem)
     if locked or excluded:
         problem = _with_decisions(rng, problem, locked, excluded)
     return problem
@@ -162,6 +175,33 @@ def _experience(rng: random.Random, problem: Problem) -> Problem:
         for q in problem.requests
     )
     return replace(problem, reviewers=tuple(reviewers), requests=requests)
+
+
+def _organisations(rng: random.Random, problem: Problem) -> Problem:
+    """Police and health reviewers work for their group's force and board; requests name them
+    as involved in most cases involving that agency."""
+    ids = [p.id for p in problem.partnerships]
+    order = rng.sample(ids, len(ids))  # groups of neighbours, not of consecutive ids
+    group = {p: f"g{i // PARTNERSHIPS_PER_FORCE + 1}" for i, p in enumerate(order)}
+    names = dict(ORGANISATIONS)
+    reviewers = tuple(
+        replace(r, organisation=f"{group[r.partnership]}-{names[r.agency]}")
+        if r.agency in names
+        else r
+        for r in problem.reviewers
+    )
+    requests = tuple(
+        replace(
+            q,
+            organisations_involved=frozenset(
+                f"{group[q.partnership]}-{names[a]}"
+                for a in sorted(q.agencies_involved)
+                if a in names and rng.random() < ORGANISATION_INVOLVED_SHARE
+            ),
+        )
+        for q in problem.requests
+    )
+    return replace(problem, reviewers=reviewers, requests=requests)
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[int, float]]) -> int:
@@ -319,13 +359,7 @@ def _with_decisions(rng: random.Random, problem: Problem, locked: int, excluded:
             load[reviewer.id] = load.get(reviewer.id, 0) + 1
         elif len(chosen_excluded) < excluded:
             chosen_excluded.append(pair)
-    return Problem(
-        partnerships=problem.partnerships,
-        reviewers=problem.reviewers,
-        requests=problem.requests,
-        locked=tuple(chosen_locked),
-        excluded=tuple(chosen_excluded),
-    )
+    return replace(problem, locked=tuple(chosen_locked), excluded=tuple(chosen_excluded))
 
 
 def _fits(

@@ -1,67 +1,16 @@
-"""Primal heuristics: ``mend`` turns a relaxed assignment into a valid solution; ``dive``, for
-problems too large to branch, descends the branch-and-bound tree once without backtracking.
+"""Primal heuristic: ``mend`` turns a relaxed assignment into a valid solution (used by every
+node of the branch and bound, ``branch.py``, and so by its dive too).
 
-Both work on the flow relaxation of ``flow.py`` and the restrictions of ``branch.py``: a dive step
-is a branch-and-bound node whose seats are forced towards skill holders.
+Imports run one way: ``branch.py`` uses this module, never the reverse.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from peermatch.matching.flow import Relaxation
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import Score, balance_of, shift
-from peermatch.matching.seats import Restrictions, Rule, Seats
-
-
-def dive(
-    inst: Instance, seats: Seats, first: Relaxation, deadline: float, step_seconds: float
-) -> tuple[list[tuple[int, int]] | None, Score | None]:
-    """For problems too large to branch: one descent of the tree without backtracking. Each
-    step forces, for every team still lacking a skill, its seat of the agency with the most
-    candidate holders to a holder, and solves the flow again (exact for the restricted
-    problem). Returns the best solution met (free pairs and score)."""
-    from peermatch.matching.branch import Search, breaking_skills  # the tree's node evaluation
-
-    search = Search(inst, seats)
-    search.record(first, breaking_skills(inst, seats, first))
-    rules: dict[tuple[int, int], Rule] = {}
-    boosts: dict[int, np.ndarray] = {}  # as in the steering passes: keeps holders where needed
-    relaxation, current = first, seats
-    while time.perf_counter() + step_seconds < deadline:
-        breaking = breaking_skills(inst, current, relaxation)
-        if not breaking:
-            break
-        for q, skill in breaking.items():
-            seat = _roomiest_seat(inst, seats, rules, q, skill)
-            if seat is not None:
-                rules[seat] = rules.get(seat, Rule()).needing(skill)
-            lacking = boosts.setdefault(q, np.ones(len(seats.missing[q]), dtype=np.int64))
-            lacking[seats.missing[q].index(skill)] *= 2
-        node = search.evaluate(Restrictions.of(rules), frozenset(), boosts)
-        if node is None:
-            break  # the forced seats cannot all be filled: keep the best met so far
-        relaxation, current = node.relaxation, node.seats
-    return search.pairs, search.best
-
-
-def _roomiest_seat(
-    inst: Instance, seats: Seats, rules: dict[tuple[int, int], Rule], q: int, skill: int
-) -> tuple[int, int] | None:
-    """The (q, agency) seat with the most candidates who hold ``skill`` and whatever that seat
-    already needs (and nothing it forbids); None when no agency has one."""
-    pool = seats.candidates[q]
-    best: tuple[int, int] | None = None
-    most = 0
-    for agency in np.unique(inst.reviewer_agency[pool]).tolist():
-        members = pool[inst.reviewer_agency[pool] == agency]
-        fits = rules.get((q, agency), Rule()).needing(skill).fits(inst, members)
-        if int(fits.sum()) > most:
-            best, most = (q, int(agency)), int(fits.sum())
-    return best
+from peermatch.matching.objective import balance_of, shift, stability_weight
+from peermatch.matching.seats import Seats
 
 
 def mend(
@@ -69,8 +18,8 @@ def mend(
 ) -> list[tuple[int, int]] | None:
     """A valid solution from relaxed ``pairs``: each team lacking a skill takes in (or swaps a
     member of the same agency for) a candidate holding it with capacity to spare, choosing the
-    move that changes the imbalance least; teams that cannot be mended lose their free members.
-    None when a locked team cannot be mended."""
+    move that changes the imbalance (then the previous pairs kept) least; teams that cannot be
+    mended lose their free members. None when a locked team cannot be mended."""
     teams: dict[int, list[int]] = {}
     for q, r in pairs:
         teams.setdefault(q, []).append(r)
@@ -127,9 +76,11 @@ def _mend_team(
 
 
 def _change(inst: Instance, balance: np.ndarray, q: int, h: int, out: int | None) -> int:
-    """How much Σ|balance| changes if ``h`` joins request ``q`` (replacing ``out``)."""
+    """How much the penalty (K·Σ|balance| − kept, ``objective.py``) changes if ``h`` joins
+    request ``q`` (replacing ``out``)."""
     trial = balance.copy()
     if out is not None:
         shift(inst, trial, q, out, -1)
     shift(inst, trial, q, h, 1)
-    return int(np.abs(trial).sum() - np.abs(balance).sum())
+    change = stability_weight(inst) * int(np.abs(trial).sum() - np.abs(balance).sum())
+    return change - ((q, h) in inst.previous) + ((q, out) in inst.previous)

@@ -7,7 +7,7 @@ at once with numpy. Conflicts and exclusions are sparse, so they are applied as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,7 @@ INVOLVED_AGENCY = CODE["involved_agency"]
 CONFLICT = CODE["conflict"]
 UNAVAILABLE = CODE["unavailable"]
 EXCLUDED = CODE["excluded"]
+INVOLVED_ORGANISATION = CODE["involved_organisation"]
 
 
 @dataclass
@@ -47,6 +48,12 @@ class Instance:
     # The column of ``skills`` that stands for "experienced" (the team rule of needs_experienced
     # is a required skill held by experienced reviewers), None when no request needs it.
     experience: int | None = None
+    # Whether some request names organisations involved (then explanations count the rule).
+    organisations: bool = False
+    # The ``previous`` pairs the stability objective counts: known ids and eligible (the others
+    # are ignored), as (request, reviewer) and as sorted keys ``request · R + reviewer``.
+    previous: frozenset[tuple[int, int]] = frozenset()
+    previous_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_reviewers(self) -> int:
@@ -59,6 +66,16 @@ class Instance:
     @property
     def n_partnerships(self) -> int:
         return len(self.history)
+
+    @property
+    def n_previous(self) -> int:
+        return len(self.previous)
+
+    def is_previous(self, requests: np.ndarray | int, reviewers: np.ndarray) -> np.ndarray:
+        """bool per pair (``requests[k]``, ``reviewers[k]``): a previous pair the objective
+        counts (``requests`` may be one request for all)."""
+        keys = np.asarray(requests, dtype=np.int64) * max(1, self.n_reviewers) + reviewers
+        return np.isin(keys, self.previous_keys)
 
     def has_skills(self, reviewers: np.ndarray, skills: tuple[int, ...]) -> np.ndarray:
         """bool[len(reviewers), len(skills)]: which of ``skills`` each reviewer holds."""
@@ -110,9 +127,29 @@ def build(problem: Problem) -> Instance:
         excluded_pairs=excluded_pairs,
         gap=np.array([problem.gap(r, as_of) for r in problem.reviewers], dtype=np.int64),
         experience=experience,
+        organisations=any(q.organisations_involved for q in problem.requests),
     )
     _check_eligibility(inst, problem, request_no, partnership_no, agency_no)
+    _previous(inst, problem, request_no, reviewer_no)
     return inst
+
+
+def _previous(
+    inst: Instance, problem: Problem, request_no: dict[str, int], reviewer_no: dict[str, int]
+) -> None:
+    """The previous pairs that still mean something: both ids known, the pair eligible."""
+    kept = set()
+    for pair in problem.previous or ():
+        q, r = request_no.get(pair.request), reviewer_no.get(pair.reviewer)
+        if q is None or r is None:
+            continue
+        pool = inst.eligible[q]
+        at = int(np.searchsorted(pool, r))
+        if at < pool.size and pool[at] == r:
+            kept.add((q, r))
+    inst.previous = frozenset(kept)
+    n_r = max(1, inst.n_reviewers)
+    inst.previous_keys = np.array(sorted(q * n_r + r for q, r in kept), dtype=np.int64)
 
 
 def _numbering(values: object) -> dict[str, int]:
@@ -142,11 +179,20 @@ def _check_eligibility(
     for q, who in inst.excluded_pairs:
         excluded_by_request[q].append(who)
 
+    organisation_no = _numbering(r.organisation for r in problem.reviewers if r.organisation)
+    reviewer_organisation = np.array(
+        [organisation_no[r.organisation] if r.organisation else -1 for r in problem.reviewers],
+        dtype=np.int64,
+    )
     gap_owner, gap_start, gap_end = _gaps(problem)
     no_capacity = inst.capacity < 1
     for q, request in enumerate(problem.requests):
         code = np.zeros(n_r, dtype=np.int8)
         # Later rules first, so an earlier failing rule overwrites: the first failing rule wins.
+        if request.organisations_involved:
+            involved_org = [organisation_no[o] for o in request.organisations_involved
+                            if o in organisation_no]  # fmt: skip
+            code[np.isin(reviewer_organisation, involved_org)] = INVOLVED_ORGANISATION
         code[excluded_by_request[q]] = EXCLUDED
         start, end = request.window.start.toordinal(), request.window.end.toordinal()
         code[gap_owner[(gap_start <= end) & (start <= gap_end)]] = UNAVAILABLE

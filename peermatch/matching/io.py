@@ -152,8 +152,13 @@ def _keys(shape: Any, path: str) -> list[str]:
     """The keys the struct at ``path`` declares (``requests[3]`` -> a request's)."""
     for name in re.sub(r"\[\d+\]", "", path).split(".") if path else ():
         hint = next(f.type for f in msgspec.structs.fields(shape) if f.encode_name == name)
-        shape = next(t for t in (hint, *get_args(hint)) if _is_struct(t))
+        shape = next(t for t in _nested(hint) if _is_struct(t))
     return [f.encode_name for f in msgspec.structs.fields(shape)]
+
+
+def _nested(hint: object) -> list[object]:
+    """``hint`` and every type inside it (``tuple[X, ...] | UnsetType`` -> X among them)."""
+    return [hint, *(t for arg in get_args(hint) for t in _nested(arg))]
 
 
 def _is_struct(hint: object) -> bool:
@@ -193,10 +198,20 @@ def parse_problem(data: object) -> Problem:
         excluded=tuple(Pair(pair.request, pair.reviewer) for pair in file.excluded),
         experience_threshold=file.experience_threshold,
         as_of=file.as_of,
+        previous=_previous(file.previous),
     )
     _check_references(problem, file)
     _check_locked(problem)
     return problem
+
+
+def _previous(entries: tuple[schema.PairEntry, ...] | msgspec.UnsetType) -> tuple[Pair, ...] | None:
+    """The previous proposal's pairs as given: their shape is checked (by the schema), their ids
+    are not, since a reviewer or request may have left the problem since (the solver ignores
+    such pairs, and pairs now ineligible)."""
+    if isinstance(entries, msgspec.UnsetType):
+        return None
+    return tuple(Pair(pair.request, pair.reviewer) for pair in entries)
 
 
 def _reviewer(r: schema.ReviewerEntry, path: str) -> Reviewer:
@@ -213,6 +228,7 @@ def _reviewer(r: schema.ReviewerEntry, path: str) -> Reviewer:
         conflicts=frozenset(r.conflicts),
         reviews_completed=r.reviews_completed,
         last_review_on=r.last_review_on,
+        organisation=r.organisation,
     )
 
 
@@ -226,6 +242,7 @@ def _request(q: schema.RequestEntry, path: str) -> Request:
         required_skills=tuple(dict.fromkeys(q.required_skills)),  # a repeat means nothing more
         agencies_involved=q.agencies_involved,
         needs_experienced=q.needs_experienced,
+        organisations_involved=q.organisations_involved,
     )
 
 
@@ -292,13 +309,16 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
         out["experience_threshold"] = problem.experience_threshold
     if problem.as_of is not None:
         out["as_of"] = problem.as_of.isoformat()
-    return out | {
+    out |= {
         "partnerships": [_partnership_json(p) for p in problem.partnerships],
         "reviewers": [_reviewer_json(r) for r in problem.reviewers],
         "requests": [_request_json(q) for q in problem.requests],
         "locked": [_pair_json(pair) for pair in problem.locked],
         "excluded": [_pair_json(pair) for pair in problem.excluded],
     }
+    if problem.previous is not None:
+        out["previous"] = [_pair_json(pair) for pair in problem.previous]
+    return out
 
 
 def dump_problem(problem: Problem) -> str:
@@ -337,6 +357,8 @@ def _range_json(r: DateRange) -> dict[str, str]:
 
 def _reviewer_json(r: Reviewer) -> dict[str, Any]:
     out: dict[str, Any] = {"id": r.id, "partnership": r.partnership, "agency": r.agency}
+    if r.organisation is not None:
+        out["organisation"] = r.organisation
     if r.skills:
         out["skills"] = sorted(r.skills)
     out["capacity"] = r.capacity
@@ -359,6 +381,8 @@ def _request_json(q: Request) -> dict[str, Any]:
         out["required_skills"] = list(q.required_skills)
     if q.agencies_involved:
         out["agencies_involved"] = sorted(q.agencies_involved)
+    if q.organisations_involved:
+        out["organisations_involved"] = sorted(q.organisations_involved)
     if q.needs_experienced:
         out["needs_experienced"] = True
     return out | _range_json(q.window)
@@ -387,6 +411,10 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
     if solution.practice is not None:  # the extension's figures sit by their kin
         out = _insert_after(out, "imbalance", "practice", solution.practice)
         out["bounds"]["practice"] = solution.bound_practice
+    if solution.kept is not None:  # stability: only for a problem with ``previous``; in the
+        out = _insert_after(out, "imbalance", "kept", solution.kept)  # objective's order
+        bounds = {"filled": solution.bound_filled, "imbalance": solution.bound_imbalance}
+        out["bounds"] = bounds | {"kept": solution.bound_kept} | out["bounds"]
     for key, value in solution.extra.items():  # optional extensions come last, never override
         out.setdefault(key, value)
     return out
@@ -452,6 +480,8 @@ def parse_solution(data: object) -> Solution:
         extra={k: v for k, v in data.items() if k not in _SOLUTION_KEYS},
         practice=file.practice,
         bound_practice=file.bounds.practice,
+        kept=file.kept,
+        bound_kept=file.bounds.kept,
     )
 
 

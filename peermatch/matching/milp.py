@@ -13,7 +13,8 @@ baseline column. Columns:
 Rows: seats (``Σ x ≤ free``, or ``≤ free · staffed``), one per (request, agency) with two or more
 candidates (``Σ x ≤ 1``), capacity where it can bind, per missing skill ``Σ holders ≥ staffed``
 (``≥ 1`` for a locked team), and ``t_p ≥ ±balance_p``. Objective: maximise ``W·fill −
-imbalance`` (``objective_weight``), the lexicographic order of the contract in one sum.
+penalty`` (``objective.py``: ``penalty = K·Σ t_p + P − kept``, so a previous pair's column earns
+``W + 1`` and ``t_p`` costs ``K``), the lexicographic order fill, imbalance, kept in one sum.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from peermatch.matching.instance import Instance
+from peermatch.matching.objective import kept_of, stability_weight
 from peermatch.matching.seats import Seats
 
 
@@ -164,6 +166,10 @@ class Layout:
         self.plus[self.touched] = rows.add(base[self.touched], np.full(len(self.touched), np.inf))
         self.minus[self.touched] = rows.add(-base[self.touched], np.full(len(self.touched), np.inf))
         self.rows = rows
+        # Stability: a previous pair's column earns one more than W.
+        self.bonus = np.zeros(self.n_pairs)
+        if inst.previous:
+            self.bonus[inst.is_previous(self.pair_q, self.pair_r)] = 1.0
 
     @property
     def n_pairs(self) -> int:
@@ -187,7 +193,8 @@ class Layout:
         """The reduced cost ``c − yᵀA`` of every pair's column under the row duals ``duals``."""
         q, r = self.pair_q, self.pair_r
         y = np.append(np.asarray(duals, dtype=np.float64), 0.0)  # row -1: no row
-        value = weight - y[self.seat_row[q]] - y[self.agency_row] - y[self.capacity_row[r]]
+        value = weight + self.bonus - y[self.seat_row[q]] - y[self.agency_row]
+        value -= y[self.capacity_row[r]]
         for s in range(self.skill_row.shape[1]):
             rows = self.skill_row[q, s]
             value -= np.where(self.inst.skills[r, s], y[rows], 0.0)
@@ -233,7 +240,7 @@ class Layout:
         n_cols = n_x + len(self.staffed_q)
         touched = self.touched
         t_col = n_cols + np.arange(len(touched))
-        rows.enter(self.plus[touched], t_col, 1.0)
+        rows.enter(self.plus[touched], t_col, 1.0)  # t_p ≥ ±balance_p
         rows.enter(self.minus[touched], t_col, 1.0)
         moved = x[cross]
         rows.enter(self.plus[lender[cross]], moved, -1.0)
@@ -241,10 +248,18 @@ class Layout:
         rows.enter(self.minus[lender[cross]], moved, 1.0)
         rows.enter(self.minus[receiver[cross]], moved, -1.0)
         untouched = np.setdiff1d(np.arange(inst.n_partnerships), touched)
-        offset = float(weight * len(inst.locked) - np.abs(seats.base[untouched]).sum())
+        k = stability_weight(inst)
+        offset = float(
+            weight * len(inst.locked)
+            - k * int(np.abs(seats.base[untouched]).sum())
+            - inst.n_previous
+            + kept_of(inst, inst.locked)
+        )
         n_t, n_s = len(touched), len(self.staffed_q)
         return Milp(
-            cost=np.concatenate([np.full(n_x, float(weight)), np.zeros(n_s), -np.ones(n_t)]),
+            cost=np.concatenate(
+                [weight + self.bonus[chosen], np.zeros(n_s), np.full(n_t, -float(k))]
+            ),
             col_upper=np.concatenate([np.ones(n_x + n_s), np.full(n_t, np.inf)]),
             integer=np.concatenate([np.ones(n_x + n_s, bool), np.zeros(n_t, bool)]),
             row_lower=np.concatenate(rows.lower),

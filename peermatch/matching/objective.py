@@ -1,25 +1,65 @@
-"""The objective, in one place: the contract's lexicographic order (fill, then imbalance) as one
-integer score ``W·fill − imbalance`` that every stage maximises, with ``W`` larger than any
-imbalance; the balance of each partnership; and the practice objective's gap (third, apart).
+"""The objective, in one place: the lexicographic order fill, imbalance, kept (stability) as one
+integer score ``W·fill − penalty`` that every stage maximises, where
+
+    penalty = K·imbalance + (P − kept),   K = P + 1,   P = previous pairs that count,
+
+so that one unit of imbalance outweighs every previous pair (``P − kept`` is within 0..P), and
+``W`` is larger than any penalty. Without ``previous`` (P = 0, K = 1) the penalty is the
+imbalance and the score ``W·fill − imbalance`` of the two objectives of the contract. Also the
+balance of each partnership. Practice (the fourth level) is optimised apart (``practice.py``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from peermatch.matching.instance import Instance
 
-if TYPE_CHECKING:
-    from peermatch.matching.seats import Seats
 
-Score = tuple[int, int]  # (filled, -imbalance): larger is better, compared lexicographically
+class Placed(Protocol):
+    """What the weight needs of ``seats.Seats`` (which imports this module, so this one names
+    only the fields it reads: imports inside the package run one way)."""
+
+    base: np.ndarray
+    free: np.ndarray
 
 
-def objective_weight(inst: Instance, seats: Seats) -> int:
-    """W: one more pair is worth more than any possible imbalance."""
-    return int(np.abs(seats.base).sum()) + 2 * int(seats.free.sum()) + 1
+Score = tuple[int, int]  # (filled, -penalty): larger is better, compared lexicographically
+
+
+def objective_weight(inst: Instance, seats: Placed) -> int:
+    """W: one more pair is worth more than any possible penalty (K times the largest
+    imbalance, plus P)."""
+    worst_imbalance = int(np.abs(seats.base).sum()) + 2 * int(seats.free.sum())
+    return stability_weight(inst) * worst_imbalance + inst.n_previous + 1
+
+
+def stability_weight(inst: Instance) -> int:
+    """K: one unit of imbalance outweighs keeping every previous pair."""
+    return inst.n_previous + 1
+
+
+def kept_of(inst: Instance, pairs: list[tuple[int, int]]) -> int:
+    """How many of ``pairs`` are previous pairs that count."""
+    previous = inst.previous
+    return sum(1 for pair in pairs if pair in previous) if previous else 0
+
+
+def penalty(inst: Instance, imbalance: int, kept: int) -> int:
+    """``K·imbalance + P − kept``: what the score subtracts from ``W·fill``."""
+    return stability_weight(inst) * imbalance + inst.n_previous - kept
+
+
+def unpenalise(inst: Instance, lower: int, imbalance: int) -> tuple[int, int]:
+    """From a lower bound on the penalty of the solutions with some fill: a lower bound on
+    their imbalance, and an upper bound on the kept pairs of those among them whose imbalance
+    is at most ``imbalance``."""
+    lower = max(0, lower)
+    k = stability_weight(inst)
+    least = lower // k  # P − kept is at most P = K − 1
+    return least, max(0, min(inst.n_previous, inst.n_previous - lower + k * imbalance))
 
 
 def lending(inst: Instance, request: int, reviewer: int) -> tuple[int, int] | None:
@@ -50,17 +90,17 @@ def imbalance_of(inst: Instance, pairs: list[tuple[int, int]]) -> int:
 
 
 def score_of(inst: Instance, pairs: list[tuple[int, int]]) -> Score:
-    """(fill, -imbalance) of every pair, locked ones included."""
-    return len(pairs), -imbalance_of(inst, pairs)
+    """(fill, -penalty) of every pair, locked ones included."""
+    return len(pairs), -penalty(inst, imbalance_of(inst, pairs), kept_of(inst, pairs))
 
 
 def weighted(weight: int, score: Score) -> int:
-    """A (fill, -imbalance) score as the one integer ``W·fill − imbalance``."""
+    """A (fill, -penalty) score as the one integer ``W·fill − penalty``."""
     return weight * score[0] + score[1]
 
 
 def split(weight: int, value: int) -> Score:
     """The inverse of ``weighted`` for an upper bound: the least fill that could reach
-    ``value`` and the imbalance it then allows (``0 ≤ imbalance < W``)."""
+    ``value`` and the penalty it then allows (``0 ≤ penalty < W``)."""
     filled = (value + weight - 1) // weight
     return filled, value - weight * filled

@@ -1,7 +1,9 @@
-"""The third objective, practice: among equally good solutions on fill and imbalance, seats go
-to the reviewers who have gone longest without a review (docs/solver.md, "Practice").
+"""Practice: among equally good solutions on fill, imbalance and kept (stability), seats go to
+the reviewers who have gone longest without a review (docs/solver.md, "Practice").
 
-Runs on the final assignment of the search (fill F, imbalance I), which it never worsens:
+Runs on the final assignment of the search (fill F, imbalance I, kept k), which it never
+worsens: fill stays F and the penalty ``K·imbalance + P − kept`` (``objective.py``) does not
+rise, so imbalance, then kept, stay at least as good. Below, "(F, I)" is short for that.
 
 1. When every reviewer who could take a seat has the same gap, practice is ``gap·F`` whatever
    the choice: proven.
@@ -9,7 +11,7 @@ Runs on the final assignment of the search (fill F, imbalance I), which it never
    practice for the problem without the skill rule. When it reaches (F, I), its practice bounds
    that of every solution with fill F and imbalance at most I; when its teams also keep the skill
    rule (and the experience rule, a skill here), it is the answer, proven.
-3. Otherwise member swaps raise practice and change neither fill nor imbalance nor any rule;
+3. Otherwise member swaps raise practice, keeping fill, every rule and the penalty;
    then, on problems up to ``FULL_MODEL_PAIRS`` candidate pairs, CP-SAT re-decides every team
    with fill F and imbalance at most I held, maximising practice from the swapped solution.
    The bound is then the relaxation's (when it reached (F, I)), CP-SAT's, or the sum of the F
@@ -25,7 +27,7 @@ import numpy as np
 
 from peermatch.matching.flow import relax, solved, uncovered_skills
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import balance_of, shift
+from peermatch.matching.objective import balance_of, kept_of, penalty, shift, stability_weight
 from peermatch.matching.repair import Limits, Neighbourhood, practice_repair
 from peermatch.matching.seats import Seats
 
@@ -59,6 +61,7 @@ def improve(
     locked_value = value_of(inst, inst.locked)
     filled = len(inst.locked) + len(pairs)
     imbalance = _imbalance(inst, pairs)
+    kept = kept_of(inst, inst.locked + pairs)
     current = Practice(pairs, locked_value + value_of(inst, pairs), 0)
     pool = np.unique(np.concatenate([c for c in seats.candidates] + [np.zeros(0, np.int64)]))
     gaps = inst.gap[pool.astype(np.int64)]
@@ -67,8 +70,12 @@ def improve(
     bound = _seat_bound(inst, seats, filled - len(inst.locked)) + locked_value
     relaxed = None
     if time.perf_counter() + flow_seconds < deadline:
-        relaxed = solved(relax(inst, seats, practice=True))
-    if relaxed is not None and (relaxed.filled, relaxed.imbalance) == (filled, imbalance):
+        try:
+            relaxed = solved(relax(inst, seats, practice=True))
+        except RuntimeError:  # tier weights beyond the flow solver's cost range: no bound
+            relaxed = None
+    reached = (filled, imbalance, kept)
+    if relaxed is not None and (relaxed.filled, relaxed.imbalance, relaxed.kept) == reached:
         relaxed_value = locked_value + value_of(inst, relaxed.pairs)
         bound = min(bound, relaxed_value)
         if not uncovered_skills(inst, seats, relaxed.pairs) and not _locked_lacking(
@@ -80,7 +87,8 @@ def improve(
     swapped = _swaps(inst, seats, pairs, deadline)
     current = Practice(swapped, locked_value + value_of(inst, swapped), bound)
     if current.value < bound and sum(c.size for c in seats.candidates) <= FULL_MODEL_PAIRS:
-        return _exact(inst, seats, current, (filled, imbalance), bound, deadline, limits)
+        target = (filled, penalty(inst, imbalance, kept))
+        return _exact(inst, seats, current, target, bound, deadline, limits)
     return Practice(swapped, current.value, max(bound, current.value))
 
 
@@ -142,7 +150,8 @@ def _swaps(
 ) -> list[tuple[int, int]]:
     """Swap members for candidates with longer gaps while fill, imbalance and every rule hold:
     same request, an agency free on the team (or the leaving member's), spare capacity, the
-    team's missing skills still held, Σ|balance| not raised. Best gain first per member."""
+    team's missing skills still held, Σ|balance| (then kept) no worse. Best gain first per
+    member."""
     teams: dict[int, list[int]] = {}
     for q, r in pairs:
         teams.setdefault(q, []).append(r)
@@ -200,6 +209,9 @@ def _best_swap(
     gain += abs(int(after[receiver]) - 1) - abs(int(after[receiver]))
     change = np.where(lender == receiver, 0, gain)
     change = change + int(np.abs(after).sum() - np.abs(balance).sum())
+    if inst.previous:  # the penalty must not rise: K per unit of imbalance, 1 per pair kept
+        change = stability_weight(inst) * change - inst.is_previous(q, pool).astype(np.int64)
+        change = change + ((q, r) in inst.previous)
     pool, change = pool[change <= 0], change[change <= 0]
     if not pool.size:
         return None

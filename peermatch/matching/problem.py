@@ -16,6 +16,8 @@ INELIGIBLE_REASONS = (
     "conflict",
     "unavailable",
     "excluded",
+    # Organisations (docs/matching.md): r.organisation is not among q.organisations_involved.
+    "involved_organisation",
 )
 
 # Experience and practice (docs/matching.md): defaults and the cap on a reviewer's gap.
@@ -50,6 +52,7 @@ class Reviewer:
     conflicts: frozenset[str] = frozenset()  # request ids and partnership ids
     reviews_completed: int = 0
     last_review_on: dt.date | None = None  # None: never reviewed
+    organisation: str | None = None  # employer (a police force, an ICB…); None: not given
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Request:
     required_skills: tuple[str, ...] = ()
     agencies_involved: frozenset[str] = frozenset()
     needs_experienced: bool = False
+    organisations_involved: frozenset[str] = frozenset()  # their reviewers may not take it
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Problem:
     excluded: tuple[Pair, ...] = ()
     experience_threshold: int = DEFAULT_EXPERIENCE_THRESHOLD
     as_of: dt.date | None = None  # None: the earliest request start (see ``practice_date``)
+    # The teams of the last proposal, as given (pairs naming unknown ids or now ineligible are
+    # kept here but ignored by the solver); None when the problem has no ``previous``.
+    previous: tuple[Pair, ...] | None = None
 
     def practice_date(self) -> dt.date | None:
         """The date practice is measured at: ``as_of``, else the earliest request start (None
@@ -134,3 +141,7 @@ class Solution:
     # when proven. None only in a solution file written before the extension.
     practice: int | None = None
     bound_practice: int | None = None
+    # Previous pairs kept (the stability objective) and its upper bound; None when the problem
+    # has no ``previous`` (then neither is written).
+    kept: int | None = None
+    bound_kept: int | None = None

@@ -3,7 +3,8 @@
 The flow relaxation ignores the skill rule. When its teams break it, this model re-decides a
 neighbourhood (the offending requests, possibly more, up to every request) with the exact rules,
 keeps the rest of the assignment as constants, and optimises the lexicographic objective as one
-weighted sum ``W·fill - imbalance`` with W larger than any imbalance. The relaxation's bound is
+weighted sum ``W·fill - penalty`` (``penalty = K·imbalance + P - kept``, ``objective.py``) with
+W larger than any penalty. The relaxation's bound is
 added as a constraint, so CP-SAT stops (proven optimal) the moment it reaches it.
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from peermatch.matching.instance import Instance
-from peermatch.matching.objective import lending, objective_weight
+from peermatch.matching.objective import kept_of, lending, objective_weight, stability_weight
 from peermatch.matching.seats import Seats
 
 __all__ = ["Limits", "Neighbourhood", "Repair", "objective_weight", "practice_repair", "repair"]
@@ -69,12 +70,13 @@ def practice_repair(
     target: tuple[int, int],
     limits: Limits,
 ) -> Repair:
-    """Re-decide ``hood`` for the third objective: fill and imbalance held at ``target`` (fill,
-    at most that imbalance), practice maximised. ``objective``/``bound`` are practice values."""
+    """Re-decide ``hood`` for practice: fill held at ``target[0]`` and the penalty at most
+    ``target[1]`` (so imbalance, then kept, at least as good), practice maximised.
+    ``objective``/``bound`` are practice values."""
     started = time.perf_counter()
     model = _Model(inst, seats, teams, hood)
     model.model.add(model.fill == target[0])
-    model.model.add(model.imbalance <= target[1])
+    model.model.add(model.penalty <= target[1])
     model.model.maximize(model.practice)
     building = time.perf_counter() - started
     return model.solve(hood, teams, replace(limits, seconds=limits.seconds - building))
@@ -103,11 +105,15 @@ class _Model:
         fill = len(inst.locked) + len(fixed_pairs) + cp_model.LinearExpr.sum(list(self.x.values()))
         imbalance = self._imbalance(seats, fixed_pairs)
         self.fill, self.imbalance = fill, imbalance
+        kept = kept_of(inst, [*inst.locked, *fixed_pairs]) + cp_model.LinearExpr.sum(
+            [v for pair, v in self.x.items() if pair in inst.previous]
+        )
+        self.penalty = stability_weight(inst) * imbalance + inst.n_previous - kept
         fixed_gaps = sum(int(inst.gap[r]) for _, r in [*inst.locked, *fixed_pairs])
         self.practice = fixed_gaps + cp_model.LinearExpr.weighted_sum(
             list(self.x.values()), [int(inst.gap[r]) for _, r in self.x]
         )
-        self.objective: cp_model.LinearExprT = objective_weight(inst, seats) * fill - imbalance
+        self.objective: cp_model.LinearExprT = objective_weight(inst, seats) * fill - self.penalty
         self.model.maximize(self.objective)
 
     def _teams(self, seats: Seats, hood: Neighbourhood) -> None:

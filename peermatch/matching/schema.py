@@ -53,6 +53,7 @@ class ReviewerEntry(Strict):
     conflicts: tuple[Text, ...] = ()  # in order: an unknown name is reported by its index
     reviews_completed: Count = 0
     last_review_on: dt.date | None = None
+    organisation: Text | None = None
 
 
 class RequestEntry(Strict):
@@ -65,6 +66,7 @@ class RequestEntry(Strict):
     required_skills: tuple[Text, ...] = ()
     agencies_involved: frozenset[Text] = frozenset()
     needs_experienced: bool = False
+    organisations_involved: frozenset[Text] = frozenset()
 
 
 class PairEntry(Strict):
@@ -81,6 +83,9 @@ class ProblemFile(Strict):
     excluded: tuple[PairEntry, ...] = ()
     experience_threshold: Positive = DEFAULT_EXPERIENCE_THRESHOLD
     as_of: dt.date | None = None
+    # Never null: absent means "no previous proposal" (no `kept` in the solution); a list may be
+    # empty (a previous proposal with no pairs: `kept` is 0).
+    previous: tuple[PairEntry, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 # --- the solution (its shape only; the rules are validate.py's) ----------------------------
@@ -90,6 +95,7 @@ class BoundsEntry(Strict):
     filled: Count
     imbalance: Count
     practice: Count | None = None  # absent in files written before the extension
+    kept: Count | None = None  # present when the problem had ``previous``
 
 
 class UnfilledEntry(Strict):
@@ -121,3 +127,4 @@ class SolutionFile(msgspec.Struct, gc=False):
     requests: tuple[OutcomeEntry, ...]
     seconds: float
     practice: Count | None = None
+    kept: Count | None = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from peermatch.matching import milp
-from peermatch.matching.branch import BranchAndBound, Outcome, region_of
+from peermatch.matching.branch import BranchAndBound, Outcome, dive, region_of
 from peermatch.matching.explain import outcomes
 from peermatch.matching.flow import (
     SKILL_PASSES,
@@ -33,15 +33,17 @@ from peermatch.matching.flow import (
     skill_scores,
     solved,
 )
-from peermatch.matching.heuristics import dive
 from peermatch.matching.instance import Instance, build
 from peermatch.matching.lp import lp_point
 from peermatch.matching.objective import (
     Score,
     balance_of,
     imbalance_of,
+    kept_of,
     objective_weight,
+    score_of,
     split,
+    unpenalise,
     weighted,
 )
 from peermatch.matching.practice import improve as improve_practice
@@ -143,9 +145,8 @@ def _first_record(search: _Search) -> Record:
     inst, relaxation = search.inst, search.relaxation
     weight = objective_weight(inst, search.seats)
     teams, search.violating, valid = _without_broken_teams(search, teams_of(inst, relaxation.pairs))
-    record = Record(
-        inst, weight, search.started, weight * relaxation.filled - relaxation.imbalance, teams
-    )
+    bound = weighted(weight, relaxation.score(inst))
+    record = Record(inst, weight, search.started, bound, teams)
     if valid:
         record.first_solution = search.first_pass
     return record
@@ -356,8 +357,8 @@ def _neighbourhood(
 
 
 def _shortlist(search: _Search, record: Record, q: int, per_agency: int) -> np.ndarray:
-    """The current team plus, per agency, the reviewers who best fill the skill gap and still
-    have spare capacity."""
+    """The current team plus, per agency, previous members, then the reviewers who best fill
+    the skill gap and still have spare capacity."""
     inst, seats = search.inst, search.seats
     pool = seats.candidates[q]
     if not pool.size:
@@ -367,7 +368,8 @@ def _shortlist(search: _Search, record: Record, q: int, per_agency: int) -> np.n
         load[team] += 1
     spare = (seats.spare[pool] - load[pool]) > 0
     current = np.isin(pool, record.teams[q])
-    order = np.lexsort((pool, ~spare, -skill_scores(inst, seats, q, pool), ~current))
+    previous = inst.is_previous(q, pool)  # all False without previous pairs: order unchanged
+    order = np.lexsort((pool, ~spare, -skill_scores(inst, seats, q, pool), ~previous, ~current))
     agency = inst.reviewer_agency[pool[order]]
     rank = np.zeros(order.size, dtype=np.int64)
     for a in np.unique(agency):
@@ -388,9 +390,8 @@ def _solution(search: _Search, record: Record) -> Solution:
     )  # fmt: skip
     pairs = sorted(inst.locked + practice.pairs)
     balance = balance_of(inst, pairs)
-    filled, imbalance = len(pairs), imbalance_of(inst, pairs)
-    proven = record.weight * filled - imbalance >= record.bound
-    bound_filled, bound_imbalance = _bounds(search, record, filled, imbalance, proven)
+    filled, imbalance, kept = len(pairs), imbalance_of(inst, pairs), kept_of(inst, pairs)
+    bound_filled, bound_imbalance, bound_kept = _bounds(search, record, filled, imbalance, pairs)
     teams: list[list[int]] = [[] for _ in range(inst.n_requests)]
     for q, r in pairs:
         teams[q].append(r)
@@ -398,8 +399,10 @@ def _solution(search: _Search, record: Record) -> Solution:
     # must be reproducible byte for byte (bar `seconds`).
     log.info("solved", extra={"first_solution_seconds": record.first_solution})
     record.extra["method"] = record.method
+    stable = inst.problem.previous is not None
     return Solution(
-        status="optimal" if proven else "feasible",
+        # Optimal: fill and imbalance proven (kept is proven when it meets its bound).
+        status="optimal" if (bound_filled, bound_imbalance) == (filled, imbalance) else "feasible",
         assignments=tuple(
             Pair(inst.problem.requests[q].id, inst.problem.reviewers[r].id) for q, r in pairs
         ),
@@ -413,26 +416,30 @@ def _solution(search: _Search, record: Record) -> Solution:
         extra=record.extra,
         practice=practice.value,
         bound_practice=practice.bound,
+        kept=kept if stable else None,
+        bound_kept=bound_kept if stable else None,
     )
 
 
 def _bounds(
-    search: _Search, record: Record, filled: int, imbalance: int, proven: bool
-) -> tuple[int, int]:
-    """Decode the bound on W·fill - imbalance (0 <= imbalance < W) into the contract's two
-    bounds."""
-    if proven:
-        return filled, imbalance
-    bound_filled, minus_imbalance = split(record.weight, record.bound)
+    search: _Search, record: Record, filled: int, imbalance: int, pairs: list[tuple[int, int]]
+) -> tuple[int, int, int]:
+    """Decode the bound on W·fill − penalty (0 ≤ penalty < W) into the bounds on fill,
+    imbalance and kept (the last for solutions with this fill and at most this imbalance)."""
+    inst = search.inst
+    if weighted(record.weight, score_of(inst, pairs)) >= record.bound:
+        return filled, imbalance, kept_of(inst, pairs)  # all three proven
+    bound_filled, minus_penalty = split(record.weight, record.bound)
     if filled == bound_filled:
-        return bound_filled, max(0, -minus_imbalance)
+        least, most_kept = unpenalise(inst, -minus_penalty, imbalance)
+        return bound_filled, least, max(most_kept, kept_of(inst, pairs))
     # Our fill is not proven maximal, so the optimum may have any fill up to the bound: only
     # the imbalance of the relaxation that ignores fill bounds it, if there is time for one
     # more flow; otherwise 0, the trivial bound.
     fits = record.elapsed() + search.first_pass < search.limits.seconds
     if record.imbalance_floor is None and fits:
         record.imbalance_floor = _imbalance_floor(search)
-    return bound_filled, record.imbalance_floor or 0
+    return bound_filled, record.imbalance_floor or 0, inst.n_previous
 
 
 def _imbalance_floor(search: _Search) -> int:
@@ -453,4 +460,6 @@ def _infeasible(inst: Instance, started: float, why: str) -> Solution:
         extra={"reason": why},
         practice=0,
         bound_practice=0,
+        kept=None if inst.problem.previous is None else 0,
+        bound_kept=None if inst.problem.previous is None else 0,
     )

@@ -20,7 +20,11 @@ REASONS = (
     "conflict",
     "unavailable",
     "excluded",
+    "involved_organisation",
 )
+# The contract's six reasons, always named in ``unfilled.ineligible``; the seventh,
+# ``involved_organisation``, may be named too and must be when a request names organisations.
+CONTRACT_REASONS = REASONS[:6]
 
 
 def broken_rules(reviewer: Reviewer, request: Request, excluded: Collection[Pair]) -> list[str]:
@@ -37,6 +41,8 @@ def broken_rules(reviewer: Reviewer, request: Request, excluded: Collection[Pair
             not (gap.end < window.start or window.end < gap.start) for gap in reviewer.unavailable
         ),
         "excluded": Pair(request.id, reviewer.id) in excluded,
+        "involved_organisation": reviewer.organisation is not None
+        and reviewer.organisation in request.organisations_involved,
     }
     return [name for name in REASONS if checks[name]]
 
@@ -69,6 +75,14 @@ def practice_value(problem: Problem, assignments: Iterable[Pair]) -> int:
         else:
             total += 0 if day > as_of else min((as_of - day).days, 730)
     return total
+
+
+def kept_value(problem: Problem, assignments: Iterable[Pair]) -> int:
+    """Stability: how many of the problem's ``previous`` pairs the assignments keep (a pair
+    naming an unknown id or an ineligible pair is never in a valid solution, so it never
+    counts)."""
+    previous = set(problem.previous or ())
+    return sum(1 for pair in set(assignments) if pair in previous)
 
 
 def objective_values(problem: Problem, assignments: Iterable[Pair]) -> tuple[int, int]:
@@ -192,6 +206,7 @@ def _figures(problem: Problem, solution: Solution) -> list[str]:
             f"bound on imbalance {solution.bound_imbalance} is not within 0..{solution.imbalance}"
         )
     errors += _practice(problem, solution)
+    errors += _kept(problem, solution)
     if solution.status == "optimal" and (
         solution.bound_filled != solution.filled or solution.bound_imbalance != solution.imbalance
     ):
@@ -211,6 +226,22 @@ def _practice(problem: Problem, solution: Solution) -> list[str]:
     return []
 
 
+def _kept(problem: Problem, solution: Solution) -> list[str]:
+    """Stability's figures: present exactly when the problem has ``previous``."""
+    if problem.previous is None:
+        if solution.kept is not None or solution.bound_kept is not None:
+            return ["kept is reported but the problem has no previous pairs"]
+        return []
+    kept = kept_value(problem, solution.assignments)
+    if solution.kept != kept:
+        return [f"kept is {solution.kept}, the assignments keep {kept}"]
+    if solution.bound_kept is None or solution.bound_kept < kept:
+        return [f"bound on kept {solution.bound_kept} is below kept {kept}"]
+    if solution.bound_kept > (given := len(set(problem.previous))):
+        return [f"bound on kept {solution.bound_kept} is above the {given} previous pairs"]
+    return []
+
+
 def _outcomes(problem: Problem, solution: Solution) -> list[str]:
     """Per-request figures: one outcome per request, in any order, consistent with the pairs."""
     outcomes = Counter(o.id for o in solution.requests)
@@ -221,10 +252,13 @@ def _outcomes(problem: Problem, solution: Solution) -> list[str]:
     teams = _teams(problem, solution.assignments)
     reviewers = {r.id: r for r in problem.reviewers}
     excluded = set(problem.excluded)
+    organisations = any(q.organisations_involved for q in problem.requests)
     for outcome in solution.requests:
         request = requests.get(outcome.id)
         if request is not None:
-            errors += _outcome(outcome, request, teams[request.id], reviewers, excluded)
+            errors += _outcome(
+                outcome, request, teams[request.id], reviewers, excluded, organisations
+            )
     return errors
 
 
@@ -234,6 +268,7 @@ def _outcome(
     team: list[Reviewer],
     reviewers: dict[str, Reviewer],
     excluded: set[Pair],
+    organisations: bool = False,
 ) -> list[str]:
     name = f"request {request.id}"
     errors = []
@@ -247,8 +282,11 @@ def _outcome(
     if not free and outcome.unfilled is not None:
         errors.append(f"{name}: is full but has an unfilled explanation")
     if outcome.unfilled is not None:
-        if sorted(outcome.unfilled.ineligible) != sorted(REASONS):
-            errors.append(f"{name}: unfilled.ineligible must name exactly {', '.join(REASONS)}")
+        named = sorted(outcome.unfilled.ineligible)
+        allowed = [sorted(REASONS)] + ([] if organisations else [sorted(CONTRACT_REASONS)])
+        if named not in allowed:
+            expected = REASONS if organisations else CONTRACT_REASONS
+            errors.append(f"{name}: unfilled.ineligible must name exactly {', '.join(expected)}")
         stray = [s for s in outcome.unfilled.missing_skills if s not in request.required_skills]
         if stray:
             errors.append(f"{name}: missing_skills not required: {', '.join(stray)}")

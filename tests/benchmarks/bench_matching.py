@@ -5,6 +5,11 @@ scarce-skill instances, against HiGHS (an off-the-shelf MIP solver) on an exact 
     .venv/bin/python tests/benchmarks/bench_matching.py --quick  # all but national sizes
     .venv/bin/python tests/benchmarks/bench_matching.py --only scarce-regional --seeds 5
     .venv/bin/python tests/benchmarks/bench_matching.py --size 40 2000 200
+    .venv/bin/python tests/benchmarks/bench_matching.py --only stable-rerun --seeds 3
+
+The stable re-run rows solve a problem with organisations, then re-solve it after one decline
+(the declined pair excluded) with the first solution as ``previous``: ``kept`` says how many of
+the first solution's pairs the re-run keeps, out of its bound.
 
 The scarce-skill rows (``generate(..., scarce_skill=True)``) run over SCARCE_SEEDS seeds each
 (20 regional, 3 national) unless ``--seeds`` says otherwise. Their HiGHS column solves the MILP
@@ -39,9 +44,11 @@ INSTANCES = {
     "national": (150, 10_000, 1_000),
     "scarce-regional": (20, 600, 60),
     "scarce-national": (150, 10_000, 1_000),
+    "stable-rerun": (20, 600, 60),
+    "stable-national": (150, 10_000, 1_000),
 }
 SCARCE_SEEDS = {"scarce-regional": 20, "scarce-national": 3}
-NATIONAL = ("national", "scarce-national")
+NATIONAL = ("national", "scarce-national", "stable-national")
 HIGHS_CAP = {"scarce-regional": 120.0, "scarce-national": 300.0}
 # The national MILP has 7.9 million binary columns and 56 million non-zeros (seed 0): building
 # it takes 2.7 GB before HiGHS starts, more than this shared machine can spare per run, so the
@@ -147,6 +154,15 @@ def declined(problem: Problem) -> Problem:
     )
 
 
+def rerun(problem: Problem, time_limit: float) -> Problem:
+    """The problem after one decline, to be re-solved stably: the first solution's pairs as
+    ``previous``, the declined one (the middle pair) excluded."""
+    first = solve(problem, time_limit=time_limit)
+    pairs = list(first.assignments)
+    refused = pairs[len(pairs) // 2]
+    return replace(problem, excluded=(*problem.excluded, refused), previous=tuple(pairs))
+
+
 class _Timings(logging.Handler):
     """Collects the timings the solver logs (they are kept out of the solution itself)."""
 
@@ -163,9 +179,14 @@ class _Timings(logging.Handler):
 def run_one(
     name: str, size: tuple[int, int, int], seed: int, time_limit: float, highs_cap: float
 ) -> dict:
-    problem = generate(*size, seed=seed, scarce_skill=name.startswith("scarce"))
+    stable = name.startswith("stable")
+    problem = generate(
+        *size, seed=seed, scarce_skill=name.startswith("scarce"), organisations=stable
+    )
     if name == "re-solve":
         problem = declined(problem)
+    if stable:
+        problem = rerun(problem, time_limit)
     timings = _Timings()
     logging.getLogger("peermatch.matching.solver").addHandler(timings)
     logging.getLogger("peermatch.matching.solver").setLevel(logging.INFO)
@@ -195,6 +216,9 @@ def run_one(
         "greedy_imbalance": g_imbalance,
         "peak_mb": peak_mb,
         "practice": solution.practice,
+        "kept": solution.kept,
+        "bound_kept": solution.bound_kept,
+        "previous": len(problem.previous or ()),
         "highs": highs_baseline(problem, highs_cap) if highs_cap else None,
         "highs_cap": highs_cap,
     }
@@ -207,7 +231,13 @@ def report(row: dict) -> str:
         f"{row['instance']:<9} {p:>4} {r:>6} {q:>5} | first {row['first']:>7.3f}s "
         f"done {row['seconds']:>7.3f}s {row['status']:<8} "
         f"fill {row['filled']}/{row['bound_filled']} "
-        f"imb {row['imbalance']}/{row['bound_imbalance']} ({row['method']}, "
+        f"imb {row['imbalance']}/{row['bound_imbalance']} "
+        + (
+            f"kept {row['kept']}/{row['bound_kept']} of {row['previous']} "
+            if row.get("kept") is not None
+            else ""
+        )
+        + f"({row['method']}, "
         f"valid={row['valid']}) {row['peak_mb']} MB | greedy {row['greedy_seconds']:.3f}s "
         f"fill {row['greedy_filled']} imb {row['greedy_imbalance']} | fill ratio {ratio_fill:.3f}"
         + _highs_column(row)

@@ -18,7 +18,7 @@ from peermatch.matching.problem import (
     Solution,
     Unfilled,
 )
-from peermatch.matching.validate import balances, objective_values, practice_value
+from peermatch.matching.validate import balances, kept_value, objective_values, practice_value
 
 AGENCIES = ("police", "health", "education", "local-authority", "probation", "voluntary")
 
@@ -39,17 +39,19 @@ def problem(
     locked: Sequence[tuple[str, str]] = (),
     excluded: Sequence[tuple[str, str]] = (),
     partnerships: list[dict[str, Any]] | None = None,
+    previous: Sequence[tuple[str, str]] | None = None,
 ) -> Problem:
-    return parse_problem(
-        {
-            "format": "peermatch.problem/1",
-            "partnerships": partnerships or [{"id": "A"}, {"id": "B"}, {"id": "C"}],
-            "reviewers": reviewers,
-            "requests": requests,
-            "locked": [{"request": q, "reviewer": r} for q, r in locked],
-            "excluded": [{"request": q, "reviewer": r} for q, r in excluded],
-        }
-    )
+    data: dict[str, Any] = {
+        "format": "peermatch.problem/1",
+        "partnerships": partnerships or [{"id": "A"}, {"id": "B"}, {"id": "C"}],
+        "reviewers": reviewers,
+        "requests": requests,
+        "locked": [{"request": q, "reviewer": r} for q, r in locked],
+        "excluded": [{"request": q, "reviewer": r} for q, r in excluded],
+    }
+    if previous is not None:
+        data["previous"] = [{"request": q, "reviewer": r} for q, r in previous]
+    return parse_problem(data)
 
 
 def solution(problem: Problem, pairs: list[tuple[str, str]], status: str = "optimal") -> Solution:
@@ -81,6 +83,8 @@ def solution(problem: Problem, pairs: list[tuple[str, str]], status: str = "opti
         seconds=0.0,
         practice=practice_value(problem, assignments),
         bound_practice=practice_value(problem, assignments),
+        kept=None if problem.previous is None else kept_value(problem, assignments),
+        bound_kept=None if problem.previous is None else kept_value(problem, assignments),
     )
 
 

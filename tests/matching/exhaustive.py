@@ -4,7 +4,7 @@ Enumerates, request by request, every team that the contract allows (eligible re
 ``peers``, distinct agencies, skills covered and an experienced member when needed, when not
 empty, containing the locked reviewers), then every combination of teams within the reviewers'
 capacities. Returns the lexicographic optimum (most pairs, then least imbalance, then most
-practice) or None when the locked pairs cannot be completed.
+``previous`` pairs kept, then most practice) or None when the locked pairs cannot be completed.
 Rules come from the independent validator, never from the solver.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from peermatch.matching.problem import Pair, Problem, Request, Reviewer
-from peermatch.matching.validate import broken_rules, objective_values, practice_value
+from peermatch.matching.validate import broken_rules, kept_value, objective_values, practice_value
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class Optimum:
     imbalance: int
     practice: int
     assignments: tuple[Pair, ...]
+    kept: int = 0  # previous pairs kept (0 without previous)
+
+    @property
+    def values(self) -> tuple[int, int, int, int]:
+        return self.filled, self.imbalance, self.kept, self.practice
 
 
 def allowed_teams(problem: Problem, request: Request) -> list[tuple[Reviewer, ...]]:
@@ -51,7 +56,7 @@ def allowed_teams(problem: Problem, request: Request) -> list[tuple[Reviewer, ..
 def exhaustive_optimum(problem: Problem) -> Optimum | None:
     options = [allowed_teams(problem, q) for q in problem.requests]
     capacity = {r.id: r.capacity for r in problem.reviewers}
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, int, int, int] | None = None
     best_pairs: tuple[Pair, ...] = ()
     chosen: list[Pair] = []
 
@@ -59,9 +64,10 @@ def exhaustive_optimum(problem: Problem) -> Optimum | None:
         nonlocal best, best_pairs
         if index == len(problem.requests):
             filled, imbalance = objective_values(problem, chosen)
-            practice = practice_value(problem, chosen)
-            if best is None or (filled, -imbalance, practice) > (best[0], -best[1], best[2]):
-                best, best_pairs = (filled, imbalance, practice), tuple(chosen)
+            kept, practice = kept_value(problem, chosen), practice_value(problem, chosen)
+            key = (filled, -imbalance, kept, practice)
+            if best is None or key > (best[0], -best[1], best[2], best[3]):
+                best, best_pairs = (filled, imbalance, kept, practice), tuple(chosen)
             return
         request = problem.requests[index]
         for team in options[index]:
@@ -78,4 +84,6 @@ def exhaustive_optimum(problem: Problem) -> Optimum | None:
     search(0)
     if best is None:
         return None
-    return Optimum(filled=best[0], imbalance=best[1], practice=best[2], assignments=best_pairs)
+    return Optimum(
+        filled=best[0], imbalance=best[1], practice=best[3], assignments=best_pairs, kept=best[2]
+    )

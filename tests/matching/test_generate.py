@@ -77,3 +77,30 @@ def test_scarce_skill_is_held_by_few_and_asked_by_a_third():
     assert 0.03 < held < 0.1
     assert 0.2 < asked < 0.45
     assert load_problem(dump_problem(problem)) == problem
+
+
+def test_organisations_serve_several_partnerships_and_are_involved_in_cases():
+    problem = generate(20, 600, 60, seed=1, organisations=True)
+    plain = generate(20, 600, 60, seed=1)
+    assert [(r.id, r.skills, r.capacity) for r in problem.reviewers] == [
+        (r.id, r.skills, r.capacity) for r in plain.reviewers
+    ]  # the option draws from a stream of its own
+    assert all(r.organisation is None for r in plain.reviewers)
+    police = [r for r in problem.reviewers if r.agency == "police"]
+    assert all(r.organisation and r.organisation.endswith("-police") for r in police)
+    assert all(
+        (r.organisation is None) == (r.agency not in ("police", "health"))
+        for r in problem.reviewers
+    )
+    served: Counter[str] = Counter()
+    for force in {r.organisation for r in police}:
+        served[force] = len({r.partnership for r in police if r.organisation == force})
+    assert len(served) == 5 and max(served.values()) > 1  # 20 partnerships, four to a force
+    involved = [q for q in problem.requests if q.organisations_involved]
+    assert 0.3 * 60 < len(involved) < 60
+    group = {
+        r.partnership: r.organisation.split("-")[0] for r in problem.reviewers if r.organisation
+    }
+    for q in involved:  # the request's own group's force or board
+        assert {o.split("-")[0] for o in q.organisations_involved} == {group[q.partnership]}
+    assert load_problem(dump_problem(problem)) == problem

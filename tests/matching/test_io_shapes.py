@@ -22,15 +22,15 @@ EXPECTED_PARTNERSHIP = "expected id, lent, received"
 EXPECTED_GAP = "expected from, to"
 EXPECTED_REVIEWER = (
     "expected id, partnership, agency, skills, capacity, unavailable, conflicts, "
-    "reviews_completed, last_review_on"
+    "reviews_completed, last_review_on, organisation"
 )
 EXPECTED_REQUEST = (
     "expected id, partnership, peers, from, to, high_profile, required_skills, "
-    "agencies_involved, needs_experienced"
+    "agencies_involved, needs_experienced, organisations_involved"
 )
 EXPECTED_TOP = (
     "expected format, partnerships, reviewers, requests, locked, excluded, "
-    "experience_threshold, as_of"
+    "experience_threshold, as_of, previous"
 )
 
 # (what is wrong, edit path, new value, the exact message)
@@ -235,7 +235,7 @@ SOLUTION_SHAPES = [
     ("imbalance as float", "imbalance", 3.0, "imbalance: must be an integer, not a number"),
     ("bounds as list", "bounds", [2, 3], "bounds: must be an object, not a list"),
     ("bounds unknown key", "bounds.fill", 2,
-     "bounds.fill: unknown field (expected filled, imbalance, practice)"),
+     "bounds.fill: unknown field (expected filled, imbalance, practice, kept)"),
     ("bound missing", "bounds.imbalance", DELETE, "bounds.imbalance: missing"),
     ("bound practice negative", "bounds.practice", -5, "bounds.practice: must be at least 0"),
     ("practice as text", "practice", "730", "practice: must be an integer, not a string"),

@@ -18,11 +18,18 @@ from hypothesis import strategies as st
 
 from peermatch.matching.io import ProblemError, dump_problem, load_problem, parse_problem
 from peermatch.matching.problem import Pair
-from peermatch.matching.validate import broken_rules, objective_values, practice_value, validate
+from peermatch.matching.validate import (
+    broken_rules,
+    kept_value,
+    objective_values,
+    practice_value,
+    validate,
+)
 
 PARTNERSHIPS = ("A", "B", "C")
 AGENCIES = ("police", "health", "education")
 SKILLS = ("rca", "lead")
+ORGANISATIONS = ("force-1", "force-2")
 
 
 # Last reviews: over two years before (gap capped at 730), a year, months, days before March
@@ -44,6 +51,7 @@ def _range(draw: st.DrawFn) -> dict[str, str]:
 def problems(draw: st.DrawFn) -> dict[str, Any]:
     parts = PARTNERSHIPS[: draw(st.integers(2, 3))]
     experience = draw(st.booleans())
+    organisations = draw(st.booleans())
     n_requests = draw(st.integers(1, 3))
     request_ids = [f"q{i}" for i in range(n_requests)]
     reviewers = [
@@ -64,6 +72,11 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
             if experience
             else {}
         )
+        | (
+            {"organisation": organisation}
+            if organisations and (organisation := draw(st.sampled_from([*ORGANISATIONS, None])))
+            else {}
+        )
         for i in range(draw(st.integers(1, 5)))
     ]
     requests = [
@@ -76,6 +89,11 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
             "agencies_involved": draw(st.lists(st.sampled_from(AGENCIES), unique=True)),
         }
         | ({"needs_experienced": draw(st.booleans())} if experience else {})
+        | (
+            {"organisations_involved": draw(st.lists(st.sampled_from(ORGANISATIONS), unique=True))}
+            if organisations
+            else {}
+        )
         | draw(_range())
         for qid in request_ids
     ]
@@ -89,6 +107,10 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
             "experience_threshold": draw(st.integers(1, 3)),
             "as_of": draw(st.sampled_from(["2027-01-01", "2027-03-05"])),
         }
+    if draw(st.booleans()):  # a re-run: the last proposal's pairs, some of them stale
+        stale = st.tuples(st.sampled_from([*request_ids, "q-gone"]), st.just("r-gone"))
+        previous = draw(st.lists(st.one_of(pair, pair, pair, stale), unique=True, max_size=5))
+        extension["previous"] = [{"request": q, "reviewer": r} for q, r in previous]
     return {
         "format": "peermatch.problem/1",
         **extension,
@@ -125,6 +147,11 @@ def test_solver_matches_exhaustive_search(data):
     assert solution.status == "optimal"
     assert validate(problem, solution) == []
     assert (solution.filled, solution.imbalance) == (best.filled, best.imbalance)
+    if problem.previous is None:
+        assert solution.kept is None and solution.bound_kept is None
+    else:
+        event(f"kept {best.kept} of {len(problem.previous)}")
+        assert solution.kept == solution.bound_kept == best.kept
     assert solution.practice == solution.bound_practice == best.practice
 
 
@@ -145,9 +172,10 @@ def _subset_optimum(problem):
         if validate(problem, solution(problem, pairs)) == []:
             chosen = [Pair(q, r) for q, r in pairs]
             filled, imbalance = objective_values(problem, chosen)
-            practice = practice_value(problem, chosen)
-            if best is None or (filled, -imbalance, practice) > (best[0], -best[1], best[2]):
-                best = (filled, imbalance, practice)
+            kept, practice = kept_value(problem, chosen), practice_value(problem, chosen)
+            key = (filled, -imbalance, kept, practice)
+            if best is None or key > (best[0], -best[1], best[2], best[3]):
+                best = (filled, imbalance, kept, practice)
     return best
 
 
@@ -166,7 +194,7 @@ def test_exhaustive_search_agrees_with_brute_force(data):
         return
     best = exhaustive_optimum(problem)
     expected = _subset_optimum(problem)
-    assert (None if best is None else (best.filled, best.imbalance, best.practice)) == expected
+    assert (None if best is None else best.values) == expected
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -178,3 +206,44 @@ def test_problem_round_trips_through_its_file(data):
         assume(False)
         return
     assert load_problem(dump_problem(problem)) == problem
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(problems(), st.data())
+def test_stable_reruns_keep_the_exhaustive_maximum(data, draw):
+    """``previous`` drawn among the eligible pairs (so that most of it could be kept, and the
+    pairs compete for seats, agencies and capacity): the solver keeps exactly as many as the
+    best fill- and imbalance-optimal solution does, and proves it."""
+    try:
+        problem = parse_problem({k: v for k, v in data.items() if k != "previous"})
+    except ProblemError:
+        assume(False)
+        return
+    excluded = set(problem.excluded)
+    eligible = sorted(
+        (q.id, r.id)
+        for q in problem.requests
+        for r in problem.reviewers
+        if not broken_rules(r, q, excluded)
+    )
+    assume(eligible)
+    chosen = draw.draw(st.lists(st.sampled_from(eligible), unique=True, min_size=1, max_size=6))
+    from dataclasses import replace
+
+    problem = replace(problem, previous=tuple(Pair(q, r) for q, r in chosen))
+    best = exhaustive_optimum(problem)
+    solution = solve(problem)
+    if best is None:
+        assert solution.status == "infeasible"
+        return
+    event(f"kept {best.kept} of {len(chosen)}")
+    assert solution.status == "optimal"
+    assert validate(problem, solution) == []
+    assert (solution.filled, solution.imbalance) == (best.filled, best.imbalance)
+    assert solution.kept == solution.bound_kept == best.kept
+    assert solution.practice == solution.bound_practice == best.practice

@@ -69,6 +69,8 @@ def test_the_dive_path_is_valid_and_never_beats_the_optimum(data):
         return  # the dive may miss the one completion of the locked pairs: allowed, not wrong
     assert validate(problem, dived) == []
     assert (dived.filled, -dived.imbalance) <= (best.filled, -best.imbalance)
+    if (dived.filled, dived.imbalance) == (best.filled, best.imbalance) and dived.kept is not None:
+        assert dived.kept <= best.kept <= dived.bound_kept
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -19,7 +19,7 @@ from peermatch.matching.generate import generate
 from peermatch.matching.instance import build
 from peermatch.matching.io import ProblemError, parse_problem
 from peermatch.matching.lp import lp_point
-from peermatch.matching.objective import objective_weight, score_of, split, weighted
+from peermatch.matching.objective import objective_weight, penalty, score_of, split, weighted
 from peermatch.matching.seats import LockedInfeasible, place_locked
 from peermatch.matching.solver import solve
 from peermatch.matching.validate import validate
@@ -55,7 +55,7 @@ def test_the_lp_vertex_less_its_fractional_requests_is_valid_and_never_above_the
     assert point is not None
     best = exhaustive_optimum(problem)
     assert best is not None  # place_locked accepted the locked pairs
-    assert point.bound >= weight * best.filled - best.imbalance
+    assert point.bound >= weight * best.filled - penalty(inst, best.imbalance, best.kept)
     whole = [(q, r) for q, r in point.pairs if q not in point.fractional]
     if any(seats.missing[q] and seats.locked_team[q] for q in point.fractional):
         return  # a locked team lacking a skill cannot simply lose its free members

@@ -12,7 +12,7 @@ from peermatch.matching import milp
 from peermatch.matching import solver as solver_module
 from peermatch.matching.generate import generate
 from peermatch.matching.instance import build
-from peermatch.matching.objective import balance_of, objective_weight
+from peermatch.matching.objective import balance_of, kept_of, objective_weight, penalty
 from peermatch.matching.seats import place_locked
 from peermatch.matching.validate import validate
 
@@ -46,6 +46,34 @@ def test_the_milp_optimum_is_the_exhaustive_optimum():
     assert best is not None
     assert (len(pairs), int(abs(balance_of(inst, pairs)).sum())) == (best.filled, best.imbalance)
     assert result.bound == weight * best.filled - best.imbalance
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [[("q1", "r1")], [("q2", "r1"), ("q1", "r2")], [("q1", "r4"), ("q2", "r3"), ("q1", "r9")]],
+)
+def test_the_milp_keeps_as_many_previous_pairs_as_exhaustive_search(previous):
+    base = scarce()
+    from dataclasses import replace
+
+    from peermatch.matching.problem import Pair
+
+    p = replace(base, previous=tuple(Pair(q, r) for q, r in previous))
+    inst = build(p)
+    seats = place_locked(inst)
+    weight = objective_weight(inst, seats)
+    result = milp.solve(milp.build(inst, seats, weight), None, 10.0, workers=1)
+    assert result.optimal and result.pairs is not None
+    pairs = inst.locked + result.pairs
+    best = exhaustive_optimum(p)
+    assert best is not None
+    imbalance = int(abs(balance_of(inst, pairs)).sum())
+    assert (len(pairs), imbalance, kept_of(inst, pairs)) == (best.filled, best.imbalance, best.kept)
+    assert result.bound == weight * best.filled - penalty(inst, best.imbalance, best.kept)
+    s = solver_module.solve(p, time_limit=10.0, workers=1)
+    assert (s.filled, s.imbalance, s.kept, s.status) == (
+        best.filled, best.imbalance, best.kept, "optimal"
+    )  # fmt: skip
 
 
 def test_the_solver_falls_back_on_the_milp_when_the_tree_runs_out(monkeypatch):
