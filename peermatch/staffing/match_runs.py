@@ -899,7 +899,9 @@ class Approval:
     held_back: dict[int, list[Breach]]  # request id -> why its team was not invited
 
 
-def recheck(session: Session, run: MatchRun) -> tuple[dict[int, list[Pair]], list[Breach], Any]:
+def recheck(
+    session: Session, run: MatchRun
+) -> tuple[dict[int, list[Pair]], list[Breach], Any, set[Pair]]:
     """The run's proposed teams checked against the registry and requests as they are now.
 
     Returns the new pairs to invite per request (in the fresh problem's ids), the breaches of
@@ -909,7 +911,14 @@ def recheck(session: Session, run: MatchRun) -> tuple[dict[int, list[Pair]], lis
     problem = parse_problem(build_problem(session, run.region_id))
     requests = {request_id_of(q.id): q for q in problem.requests}
     reviewers = {r.id: r for r in problem.reviewers}
-    held = set(problem.locked)
+    keys = _keys_of(problem)
+    # Places already held (invited, accepted): kept as they are. A coordinator's lock that is
+    # not yet an invitation is in ``problem.locked`` too, but it is invited here like any pair.
+    held = {
+        Pair(keys[a.request_id], reviewer_key(a.reviewer_id))
+        for a, _ in _held(session, run.region_id)
+        if a.request_id in keys
+    }
     excluded = set(problem.excluded)
     proposed: dict[int, list[Pair]] = defaultdict(list)
     for pair in run.solution.get("assignments", []):
@@ -955,7 +964,21 @@ def recheck(session: Session, run: MatchRun) -> tuple[dict[int, list[Pair]], lis
                 breaches.append(Breach(request_id, None, "missing_skills"))
             if q.needs_experienced and not any(problem.experienced(m) for m in team):
                 breaches.append(Breach(request_id, None, "missing_experience"))
-    return dict(proposed), breaches, problem
+    return dict(proposed), breaches, problem, held
+
+
+def _keys_of(problem: Any) -> dict[int, str]:
+    return {request_id_of(q.id): q.id for q in problem.requests}
+
+
+def _request_named(violation: str) -> str | None:
+    """The request a validator message is about ("assignment (Q, r-1): …", "request Q: …");
+    None for one about a reviewer across requests (capacity)."""
+    if violation.startswith("assignment ("):
+        return violation[len("assignment (") :].split(",", 1)[0]
+    if violation.startswith("request "):
+        return violation[len("request ") :].split(":", 1)[0]
+    return None
 
 
 def approve_run(
@@ -977,20 +1000,27 @@ def approve_run(
     )
     if (why := approval_problem(session, run)) is not None:
         raise RunRefused(why)
-    proposed, breaches, problem = recheck(session, run)
+    proposed, breaches, problem, held = recheck(session, run)
     held_back: dict[int, list[Breach]] = defaultdict(list)
     for breach in breaches:
         held_back[breach.request_id].append(breach)
     going = {q: pairs for q, pairs in proposed.items() if q not in held_back}
-    # The independent validator has the last word on everything that goes out.
-    if errors := rule_violations(
-        problem, [*problem.locked, *(p for ps in going.values() for p in ps)]
-    ):
-        log.error("run %s: approval would break %d rule(s)", run_id, len(errors))
+    # The independent validator has the last word on every team that goes out (its places
+    # already held and the new ones); a team it faults is held back too.
+    keys = {q: problem_key for q, problem_key in _keys_of(problem).items() if q in going}
+    outgoing = [p for p in held if p.request in keys.values()]
+    outgoing += [p for pairs in going.values() for p in pairs]
+    faulted = {_request_named(v) for v in rule_violations(problem, outgoing)}
+    if None in faulted:  # a capacity across teams: recheck counts it, so this is a bug
+        log.error("run %s: approval would overbook a reviewer", run_id)
         raise RunRefused(
-            f"Run {run.id} cannot be approved: its teams no longer meet the matching rules "
-            "together. Run matching again."
+            f"Run {run.id} cannot be approved: its teams no longer fit the reviewers' "
+            "capacity. Run matching again."
         )
+    for request_id, problem_key in keys.items():
+        if problem_key in faulted:
+            held_back[request_id].append(Breach(request_id, None, "team_rules"))
+            del going[request_id]
     created: list[Assignment] = []
     for request_id, pairs in going.items():
         request = session.get(ReviewRequest, request_id)

@@ -117,3 +117,23 @@ def test_a_proposal_still_valid_is_invited_whole(
     session.commit()
     assert approval.held_back == {}
     assert sorted((a.request_id, a.reviewer_id) for a in approval.invited) == sorted(team.items())
+
+
+def test_a_reviewer_locked_by_a_coordinator_is_invited_on_approval(
+    engine, session, settings, region_a, partnership_a
+):
+    world = build_world(session, region_a, partnership_a)
+    q = request(session, world, "ALPHA", "AL-2027-703", peers=1)
+    cy = world.reviewers["Cy Charlie"]
+    match_runs.decide_pair(
+        session, world.region_id, q.id, cy, match_runs.PairDecisionKind.locked, actor="user:1"
+    )
+    session.commit()
+    run, _ = match_runs.start_run(session, world.region_id, actor="user:1", time_limit=10)
+    session.commit()
+    match_runs.execute_run(engine, run.id)
+    session.expire_all()
+    approval = match_runs.approve_run(session, run.id, actor="user:1", settings=settings)
+    session.commit()
+    assert [(a.request_id, a.reviewer_id) for a in approval.invited] == [(q.id, cy)]
+    assert approval.held_back == {}

@@ -121,6 +121,7 @@ _BREACH_WORDS = {
     "shared_agency": "{who} now shares an agency with another member of the team",
     "missing_skills": "the team no longer holds every skill the review needs",
     "missing_experience": "the team no longer includes an experienced reviewer",
+    "team_rules": "the team no longer meets the matching rules together",
 }
 
 
