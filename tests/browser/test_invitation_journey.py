@@ -1,6 +1,7 @@
 """Invitations in real headless Chromium: a coordinator approves a proposal, opens the
-invitation from the outbox, the reviewer follows its link and declines, the replacement is
-invited at once, accepts, and the ledger shows the peer lent. Every page checked with axe.
+invitation from the outbox, the reviewer follows its link and declines, the request says it is
+finding a replacement until the worker invites one, who accepts, and the ledger shows the peer
+lent. Every page checked with axe.
 
 Set PEERMATCH_SCREENSHOTS=1 to refresh the README's screenshots in docs/screenshots/."""
 
@@ -8,11 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from axe import assert_accessible
 from runs_world import build_world, request
+
+from peermatch.settings import Settings
+from peermatch.staffing import rematch
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +77,7 @@ def _ledger_row(page, name: str) -> list[str]:
 
 
 def test_a_decline_is_replaced_and_the_replacement_accepts(
-    browser, live_url, world, artifacts, session
+    browser, live_url, world, artifacts, session, engine
 ):
     shots = _shots(artifacts)
     coordinator = browser.new_context(
@@ -109,6 +114,13 @@ def test_a_decline_is_replaced_and_the_replacement_accepts(
     assert_accessible(answer)
     answer.goto(link)  # the link worked once
     answer.get_by_role("heading", name="You have already answered this invitation").wait_for()
+
+    # The decline returned at once; the seat waits for the worker, and the page says so.
+    page.goto(f"{live_url}/requests")
+    page.get_by_role("link", name="BR-2027-201").click()
+    page.get_by_text("Finding a replacement.").wait_for()
+    assert_accessible(page)
+    assert rematch.run_due(engine, replace(Settings(), mode="test")) == 1  # the worker's round
 
     page.goto(f"{live_url}/outbox")
     page.get_by_role("link", name="Waiting to send (3)").wait_for()
