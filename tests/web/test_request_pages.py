@@ -150,7 +150,7 @@ def test_an_illegal_move_re_renders_the_page_with_the_reason(
     response = post_form(alice_client, f"{page}/submit", {}, page=page)
     assert response.status_code == 409
     assert "There is a problem" in response.text
-    assert "cannot become submitted: it is cancelled" in response.text
+    assert "cannot be submitted: it is cancelled, so it can no longer change" in response.text
     assert "only draft or submitted" in alice_client.get(f"{page}/edit").text
     edit = post_form(alice_client, f"{page}/edit", _form(partnership_a), page=page)
     assert edit.status_code == 409
