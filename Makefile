@@ -4,15 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := peermatch/static/vendor
 
-.PHONY: run test lint format setup assets db demo clean bench
+.PHONY: run test test-suite test-fast lint format setup assets db demo clean bench
 
 run: setup assets db
 	$(BIN)/peermatch serve
 
 LINTED := peermatch tests data/demo
 
-test: lint assets
-	$(BIN)/pytest $(PYTEST_ARGS)
+# pytest-xdist workers: each has its own database (a SQLite file, or test_gw0... beside the
+# PostgreSQL database). WORKERS=0 runs in one process.
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(WORKERS)
+# pytest's exit 5 means it ran no test at all: say so rather than fail without a word.
+NO_TESTS := { rc=$$?; [ $$rc -ne 5 ] || echo "pytest ran no tests (exit 5)" >&2; exit $$rc; }
+
+# Every check: lint, then the whole suite (SQLite, or PEERMATCH_TEST_DATABASE_URL's database).
+test: lint test-suite
+
+# The whole suite without lint (CI's PostgreSQL pass adds PYTEST_ARGS=--database-only).
+test-suite: setup assets
+	$(PYTEST) $(PYTEST_ARGS) || $(NO_TESTS)
+
+# The edit-run loop: SQLite only, no browser tests, no lint.
+test-fast: setup
+	env -u PEERMATCH_TEST_DATABASE_URL $(PYTEST) -m "not browser" $(PYTEST_ARGS) || $(NO_TESTS)
 
 # The same checks run by .pre-commit-config.yaml.
 lint: setup

@@ -91,6 +91,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The outbox relay and the invitations' clock run inside `serve` unless turned off (or in
     # tests, which drive them by hand).
     background = settings.worker_in_serve and settings.mode != "test"
+    # A solver worker is started ahead of the first run, except in tests: most never start a
+    # run, and one that does spawns its worker when it starts.
+    prewarm = settings.mode != "test"
     return Litestar(
         route_handlers=[
             healthz,
@@ -131,7 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         state=State({"settings": settings, "engine": engine}),
         on_startup=[
             lambda: _fail_stale_runs(engine),
-            match_runs.prewarm,
+            *([match_runs.prewarm] if prewarm else []),
             *([worker.start] if background else []),
         ],
         on_shutdown=[match_runs.kill_all_local, *([worker.stop] if background else [])],

@@ -15,6 +15,7 @@ from peermatch.models import ApiKey, AuditEvent, SignInThrottle, utcnow
 PASSWORD = "correct horse battery staple"  # alice's, from conftest
 
 
+@pytest.mark.real_password_cost
 def test_it_hashes_with_argon2_and_verifies():
     hashed = accounts.hash_password("a long enough password")
     assert hashed.startswith("$argon2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from peermatch.models import WebSession
@@ -26,6 +27,7 @@ def test_it_accepts_the_email_in_any_case(client, alice, sign_in):
     assert sign_in(client, "  Alice@Example.ORG ").status_code == 303
 
 
+@pytest.mark.real_password_cost
 def test_it_rejects_a_wrong_password_without_saying_which_detail_was_wrong(
     client, alice, session, sign_in
 ):
@@ -38,6 +40,7 @@ def test_it_rejects_a_wrong_password_without_saying_which_detail_was_wrong(
     assert session.exec(select(WebSession)).all() == []
 
 
+@pytest.mark.real_password_cost
 def test_it_rejects_an_unknown_email_with_the_same_message(client, alice, sign_in):
     response = sign_in(client, "nobody@example.org")
     assert response.status_code == 400
