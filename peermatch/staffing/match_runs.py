@@ -42,8 +42,8 @@ from sqlmodel import Session, col, select
 from peermatch import audit, ledger, registry
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
-from peermatch.matching.io import ProblemError, parse_problem
-from peermatch.matching.problem import Pair
+from peermatch.matching.io import ProblemError, parse_problem, parse_solution
+from peermatch.matching.problem import Pair, Problem
 from peermatch.matching.validate import broken_rules, rule_violations
 from peermatch.models import (
     Assignment,
@@ -334,6 +334,18 @@ def build_problem(
     }
     problem["as_of"] = today.isoformat()
     return problem
+
+
+def problem_for(
+    session: Session,
+    region_id: int,
+    *,
+    today: dt.date | None = None,
+    only: Iterable[int] | None = None,
+) -> Problem:
+    """``build_problem`` read with the contract's parser: the typed problem the solver and the
+    validator take (ProblemError if the locked pairs break a rule)."""
+    return parse_problem(build_problem(session, region_id, today=today, only=only))
 
 
 # --- starting and stopping -------------------------------------------------------------------
@@ -808,7 +820,7 @@ def decide_pair(
 
 def _check_lock(session: Session, region_id: int, request_id: int, reviewer_id: int) -> None:
     try:
-        parse_problem(build_problem(session, region_id))
+        problem_for(session, region_id)
     except ProblemError as exc:
         raise RunRefused(
             "This reviewer cannot be locked on this request: the locks together break a "
@@ -901,14 +913,14 @@ class Approval:
 
 def recheck(
     session: Session, run: MatchRun
-) -> tuple[dict[int, list[Pair]], list[Breach], Any, set[Pair]]:
+) -> tuple[dict[int, list[Pair]], list[Breach], Problem, set[Pair]]:
     """The run's proposed teams checked against the registry and requests as they are now.
 
     Returns the new pairs to invite per request (in the fresh problem's ids), the breaches of
     the teams that no longer hold, and the fresh problem. Requests that have moved on since the
     run (cancelled, fully staffed) are left out."""
     assert run.solution is not None
-    problem = parse_problem(build_problem(session, run.region_id))
+    problem = problem_for(session, run.region_id)
     requests = {request_id_of(q.id): q for q in problem.requests}
     reviewers = {r.id: r for r in problem.reviewers}
     keys = _keys_of(problem)
@@ -921,8 +933,8 @@ def recheck(
     }
     excluded = set(problem.excluded)
     proposed: dict[int, list[Pair]] = defaultdict(list)
-    for pair in run.solution.get("assignments", []):
-        request_id = request_id_of(pair["request"])
+    for pair in parse_solution(run.solution).assignments:
+        request_id = request_id_of(pair.request)
         q = requests.get(request_id)
         record = session.get(ReviewRequest, request_id)
         if (
@@ -935,7 +947,7 @@ def recheck(
             )
         ):
             continue  # moved on since the proposal
-        fresh = Pair(q.id, pair["reviewer"])
+        fresh = Pair(q.id, pair.reviewer)
         if fresh not in held:
             proposed[request_id].append(fresh)
     breaches: list[Breach] = []
@@ -967,7 +979,7 @@ def recheck(
     return dict(proposed), breaches, problem, held
 
 
-def _keys_of(problem: Any) -> dict[int, str]:
+def _keys_of(problem: Problem) -> dict[int, str]:
     return {request_id_of(q.id): q.id for q in problem.requests}
 
 

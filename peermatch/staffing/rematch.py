@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from peermatch.db import session_scope
-from peermatch.matching.io import ProblemError, parse_problem, solution_to_json
+from peermatch.matching.io import ProblemError, problem_to_json, solution_to_json
 from peermatch.matching.problem import RequestOutcome
 from peermatch.matching.solver import solve
 from peermatch.matching.validate import validate
@@ -61,11 +61,10 @@ def rematch(
     lifecycle.check(request, Command.rematch, today=now.date())
     home = session.get(Partnership, request.partnership_id)
     assert home is not None
-    data = match_runs.build_problem(session, home.region_id, only=[request.id], today=now.date())
+    problem = match_runs.problem_for(session, home.region_id, only=[request.id], today=now.date())
     key = match_runs.request_key(home.code, request.reference, request.id)
-    if key not in {q["id"] for q in data["requests"]}:
+    if key not in {q.id for q in problem.requests}:
         return []  # no seat open to matching (filled meanwhile)
-    problem = parse_problem(data)
     solution = solve(problem, time_limit=settings.rematch_time_limit)
     errors = validate(problem, solution) if solution.status != "infeasible" else []
     team = {p.reviewer for p in problem.locked}
@@ -84,7 +83,7 @@ def rematch(
         finished_at=utcnow(),
         status=RunStatus.failed if errors else RunStatus(solution.status),
         time_limit=settings.rematch_time_limit,
-        problem=data,
+        problem=problem_to_json(problem),
         solution=solution_to_json(solution),
         seats=request.peers,
         filled=solution.filled,
