@@ -19,6 +19,7 @@ from peermatch.models import (
     RequestStatus,
     ReviewRequest,
 )
+from peermatch.staffing.lifecycle import transition
 
 
 def _create(client, **changes):
@@ -135,6 +136,9 @@ def test_cancelling_cancels_and_reverses_the_ledger(
 ):
     created = _create(alpha)
     reviewer = add_reviewer(partnership_a2, "Sam Okafor", agency="health")
+    request = session.get(ReviewRequest, created["id"])
+    for status in (RequestStatus.matching, RequestStatus.proposed, RequestStatus.inviting):
+        transition(session, request, status, actor="t")  # as a run and its approval do
     assignment = Assignment(
         request_id=created["id"], reviewer_id=reviewer.id, status=AssignmentStatus.accepted
     )

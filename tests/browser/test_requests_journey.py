@@ -106,5 +106,5 @@ def test_an_illegal_move_shows_the_reason_without_javascript(
     page.get_by_text("Request cancelled.").wait_for()
     other.get_by_role("button", name="Submit for matching").click()
     other.get_by_text("There is a problem").wait_for()
-    assert other.get_by_text("cannot become submitted: it is cancelled").first.is_visible()
+    assert other.get_by_text("cannot be submitted: it is cancelled").first.is_visible()
     context.close()
