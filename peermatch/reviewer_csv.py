@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from peermatch import audit, registry
+from peermatch import audit, email_address, registry
 from peermatch.errors import ValidationFailed
 from peermatch.models import Reviewer
 from peermatch.registry import ReviewerInput
@@ -192,7 +192,8 @@ def _in_column_order(problems: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _existing_emails(session: Session, emails: list[str]) -> set[str]:
-    wanted = {e.strip().lower() for e in emails if e.strip()}
+    # Compared in the one normal form the registry stores (peermatch/email_address.py).
+    wanted = {email_address.normalise(e) for e in emails if e.strip()}
     if not wanted:
         return set()
     found = session.exec(select(Reviewer.email).where(col(Reviewer.email).in_(wanted)))
