@@ -40,6 +40,10 @@ COLUMNS = (
 # Added after the first release: a file without them still imports (0 and blank).
 OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on")
 MAX_BYTES = 2_000_000
+# The import pages' own request body cap: an upload of MAX_BYTES (and one byte more, for the
+# preview to say it is too large) in its multipart form, or the same file base64-encoded and
+# URL-encoded in the confirmation form. Every other page's form is far smaller.
+MAX_UPLOAD_BYTES = 4_000_000
 MAX_ROWS = 5_000
 _TRUE = {"yes", "y", "true", "1", ""}
 _FALSE = {"no", "n", "false", "0"}
