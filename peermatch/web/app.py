@@ -25,7 +25,6 @@ from peermatch.settings import Settings, load_settings
 from peermatch.staffing import match_runs
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors, security
-from peermatch.web.csrf import CsrfMiddleware
 from peermatch.web.auth import (
     SessionMiddleware,
     provide_coordinator,
@@ -43,6 +42,7 @@ from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
+from peermatch.web.csrf import CsrfMiddleware
 from peermatch.worker import Worker
 
 TEMPLATES_DIR = resource_dir("templates")
