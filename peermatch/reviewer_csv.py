@@ -20,7 +20,7 @@ from peermatch import audit, email_address, registry
 from peermatch.errors import ValidationFailed
 from peermatch.models import Reviewer
 from peermatch.registry import ReviewerInput
-from peermatch.text import from_spreadsheet_cell, spreadsheet_cell
+from peermatch.text import csv_writer, from_spreadsheet_cell, spreadsheet_row
 
 COLUMNS = (
     "name",
@@ -342,7 +342,7 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
     # Any cell a spreadsheet would run as a formula is escaped with a leading apostrophe, and
     # every cell is quoted (quotes inside doubled), as OWASP advises: no cell can spill into
     # the next, whatever it holds (QUOTE_MINIMAL would leave a lone carriage return bare).
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     for r in reviewers:
         cells: list[object] = [
@@ -360,5 +360,5 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
             r.prior_reviews,
             r.last_review_on.isoformat() if r.last_review_on else "",
         ]
-        writer.writerow([spreadsheet_cell(cell) for cell in cells])
+        writer.writerow(spreadsheet_row(cells))
     return out.getvalue()

@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             RequestInvitationsController,
             RunController,
         ],
-        guards=[requires_sign_in],
+        # Signed in, and not a read of audited pages started by another site.
+        guards=[requires_sign_in, security.refuse_cross_site_reads],
         # Pages with personal data stay out of shared caches and the back button after sign-out.
         cache_control=CacheControlHeader(no_store=True),
     )

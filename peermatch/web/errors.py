@@ -31,6 +31,7 @@ from peermatch import reviewer_csv
 from peermatch.api.problems import problem_for
 from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied
 from peermatch.web.auth import resolve_coordinator
+from peermatch.web.security import CrossSiteRead
 
 CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -139,6 +140,22 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return error_page(request, exc.status_code)
 
 
+def _on_cross_site_read(request: Request[Any, Any, Any], _: CrossSiteRead) -> Response[Any]:
+    here = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""), "/")
+    resolve_coordinator(request.scope)
+    return Template(
+        "errors/error.html",
+        context={
+            "title": "Open this page from PeerMatch",
+            "body": "You followed a link from another website. For your security, PeerMatch "
+            "only shows this page when you open it from PeerMatch itself.",
+            "status_code": HTTP_403_FORBIDDEN,
+            "continue_to": here,
+        },
+        status_code=HTTP_403_FORBIDDEN,
+    )
+
+
 def _on_not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     if request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -196,6 +213,7 @@ def _or_api_problem(
 
 _PAGE_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     NotAuthorizedException: _on_not_signed_in,
+    CrossSiteRead: _on_cross_site_read,
     NotFoundException: _on_http_exception,
     PermissionDeniedException: _on_http_exception,
     HTTPException: _on_http_exception,
