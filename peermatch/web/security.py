@@ -13,9 +13,9 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.connection import ASGIConnection
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import HTTP_403_FORBIDDEN
