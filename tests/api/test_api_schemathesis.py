@@ -10,8 +10,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from litestar import Litestar
 from schemathesis import GenerationMode
-from schemathesis.core import NOT_SET
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core import NOT_SET
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
