@@ -119,6 +119,8 @@ class RequestShapeMiddleware:
 
 
 _ASCII_NUMBER = re.compile(r"[0-9]+")
+# The API answers a negative id with its own 400 problem naming the parameter (the contract).
+_API_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def int_segments_are_ascii(scope: Scope) -> bool:
@@ -131,9 +133,10 @@ def int_segments_are_ascii(scope: Scope) -> bool:
         return True
     template = str(scope.get("path_template") or "").split("/")
     path = str(scope.get("path", "")).split("/")
+    number = _API_NUMBER if str(scope.get("path", "")).startswith("/api/") else _ASCII_NUMBER
     for index, part in enumerate(template):
         name = part[1:-1].partition(":")[0] if part.startswith("{") else None
-        if name in numbers and (index >= len(path) or not _ASCII_NUMBER.fullmatch(path[index])):
+        if name in numbers and (index >= len(path) or not number.fullmatch(path[index])):
             return False
     return True
 
