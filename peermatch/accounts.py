@@ -96,7 +96,7 @@ def create_user(
     email = email_address.normalise(email)
     errors: dict[str, str] = {}
     if not email_address.is_valid(email):
-        errors["email"] = "Enter an email address in the correct format, like name@example.org"
+        errors["email"] = email_address.FORMAT_MESSAGE
     elif find_user_by_email(session, email) is not None:
         errors["email"] = DUPLICATE_EMAIL
     if not name.strip():

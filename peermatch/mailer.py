@@ -72,8 +72,11 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
-def send(config: SmtpConfig, message: EmailMessage, *, timeout: float = 30.0) -> None:
-    """Hand ``message`` to the server, or raise DeliveryFailed."""
+def send(
+    config: SmtpConfig, message: EmailMessage, *, to: str | None = None, timeout: float = 30.0
+) -> None:
+    """Hand ``message`` to the server, or raise DeliveryFailed. ``to`` is the one envelope
+    recipient (the stored, normalised address): never what a header parser makes of ``To``."""
     try:
         client: smtplib.SMTP
         if config.implicit_tls:
@@ -87,7 +90,7 @@ def send(config: SmtpConfig, message: EmailMessage, *, timeout: float = 30.0) ->
                 client.starttls(context=ssl.create_default_context())
             if config.username:
                 client.login(config.username, config.password or "")
-            client.send_message(message)
+            client.send_message(message, to_addrs=[to] if to is not None else None)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise _failure(min(codes) if codes else 0, type(exc).__name__) from None

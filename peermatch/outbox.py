@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from peermatch import audit
+from peermatch import audit, email_address
 from peermatch.errors import Conflict, NotFound
 from peermatch.mailer import DeliveryFailed, SmtpConfig, parse_smtp_url, send
 from peermatch.models import Assignment, OutboxMessage, OutboxStatus, Reviewer, utcnow
@@ -100,6 +100,10 @@ def _domain(settings: Settings) -> str:
 def to_email_message(message: OutboxMessage, settings: Settings) -> EmailMessage:
     """The MIME message: plain text, HTML alternative, and the calendar invitation both as an
     alternative part (for clients that show invitations inline) and as an attachment."""
+    # Only ever the one stored, normalised address: a row that is not one (written before the
+    # check, or by hand) is refused here and becomes a dead letter, never parsed for recipients.
+    if not email_address.is_valid(message.to_address):
+        raise ValueError("the recipient is not one normalised email address")
     mime = EmailMessage()
     mime["From"] = settings.mail_from
     mime["To"] = message.to_address
@@ -200,7 +204,7 @@ def _deliver(
             failure = DeliveryFailed(f"000 unsendable {type(exc).__name__}", permanent=True)
     if failure is None:
         try:
-            send(config, mime, timeout=settings.smtp_timeout_seconds)
+            send(config, mime, to=message.to_address, timeout=settings.smtp_timeout_seconds)
         except DeliveryFailed as exc:
             failure = exc
     at = now or utcnow()

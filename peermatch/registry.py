@@ -423,7 +423,7 @@ def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str
     if problem := text.text_problem(email, "Email address"):
         return problem
     if not email_address.is_valid(email):
-        return "Enter an email address in the correct format, like name@example.org"
+        return email_address.FORMAT_MESSAGE
     other = session.exec(select(Reviewer.id).where(Reviewer.email == email)).first()
     if other is not None and other != reviewer_id:
         return DUPLICATE_EMAIL

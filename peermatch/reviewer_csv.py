@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from peermatch import audit, registry
+from peermatch import audit, email_address, registry
 from peermatch.errors import ValidationFailed
 from peermatch.models import Reviewer
 from peermatch.registry import ReviewerInput
-from peermatch.text import from_spreadsheet_cell, spreadsheet_cell
+from peermatch.text import csv_writer, from_spreadsheet_cell, spreadsheet_row
 
 COLUMNS = (
     "name",
@@ -40,6 +40,10 @@ COLUMNS = (
 # Added after the first release: a file without them still imports (0 and blank).
 OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on")
 MAX_BYTES = 2_000_000
+# The import pages' own request body cap: an upload of MAX_BYTES (and one byte more, for the
+# preview to say it is too large) in its multipart form, or the same file base64-encoded and
+# URL-encoded in the confirmation form. Every other page's form is far smaller.
+MAX_UPLOAD_BYTES = 4_000_000
 MAX_ROWS = 5_000
 _TRUE = {"yes", "y", "true", "1", ""}
 _FALSE = {"no", "n", "false", "0"}
@@ -192,7 +196,8 @@ def _in_column_order(problems: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _existing_emails(session: Session, emails: list[str]) -> set[str]:
-    wanted = {e.strip().lower() for e in emails if e.strip()}
+    # Compared in the one normal form the registry stores (peermatch/email_address.py).
+    wanted = {email_address.normalise(e) for e in emails if e.strip()}
     if not wanted:
         return set()
     found = session.exec(select(Reviewer.email).where(col(Reviewer.email).in_(wanted)))
@@ -337,7 +342,7 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
     # Any cell a spreadsheet would run as a formula is escaped with a leading apostrophe, and
     # every cell is quoted (quotes inside doubled), as OWASP advises: no cell can spill into
     # the next, whatever it holds (QUOTE_MINIMAL would leave a lone carriage return bare).
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     for r in reviewers:
         cells: list[object] = [
@@ -355,5 +360,5 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
             r.prior_reviews,
             r.last_review_on.isoformat() if r.last_review_on else "",
         ]
-        writer.writerow([spreadsheet_cell(cell) for cell in cells])
+        writer.writerow(spreadsheet_row(cells))
     return out.getvalue()

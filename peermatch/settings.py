@@ -95,7 +95,9 @@ class Settings:
 
     @property
     def secure_cookies(self) -> bool:
-        return self.base_url.startswith("https://")
+        """Served over HTTPS: Secure cookies and HSTS. The scheme is case-insensitive
+        (RFC 3986), so ``HTTPS://`` counts."""
+        return self.base_url.strip().lower().startswith("https://")
 
     def check(self) -> None:
         """Refuse an unsafe production configuration."""

@@ -14,14 +14,28 @@ rules, or a field that may legitimately start with ``-``, is still safe to open.
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterable
+from typing import Any
 
 # C0 controls and DEL. Tab, line feed and carriage return are allowed only where a field says so.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
-# What makes a spreadsheet treat a cell as a formula (OWASP), and the full-width forms some
-# spreadsheet locales accept too.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What makes a spreadsheet treat a cell as a formula (OWASP), the full-width and small forms
+# some spreadsheet locales accept too, and the minus sign.
+FORMULA_START = (
+    "=", "+", "-", "@", "\t", "\r",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # full-width = + - @
+    "\ufe66", "\ufe62", "\ufe63", "\ufe6b",  # small = + - @
+    "\u2212",  # minus sign
+)  # fmt: skip
+# What a spreadsheet may skip, or a person cannot see, before a formula: spaces of every kind,
+# zero-width characters, the byte order mark, direction marks and isolates.
+_INVISIBLE_START = re.compile(
+    r"^[\s\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f"
+    r"\u3000\ufeff]+"
+)
 
 
 def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bool:
@@ -30,7 +44,11 @@ def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bo
 
 
 def starts_like_formula(value: str) -> bool:
-    return value.lstrip(" ").startswith(FORMULA_START)
+    """A leading =, +, -, @, tab or line break (or a full-width or small form of one), after
+    anything invisible a spreadsheet or a reader would pass over."""
+    if value.startswith(FORMULA_START):
+        return True
+    return _INVISIBLE_START.sub("", value, count=1).startswith(FORMULA_START)
 
 
 def text_problem(
@@ -55,9 +73,23 @@ def text_problem(
 
 def spreadsheet_cell(value: object) -> str:
     """``value`` as a CSV cell a spreadsheet shows as text: a cell that would start a formula is
-    prefixed with an apostrophe (OWASP's CSV injection advice). Quoting is the csv writer's."""
+    prefixed with an apostrophe (OWASP's CSV injection advice). Quoting is the csv writer's:
+    write with :func:`csv_writer`. A number the service computed (a negative balance) is a
+    number, not a formula, and stays one."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if starts_like_formula(text) else text
+
+
+def csv_writer(out: Any) -> Any:
+    """The one CSV writer for exports: every cell quoted (quotes inside doubled), so nothing can
+    spill into the next cell whatever it holds. Pass every cell through spreadsheet_cell."""
+    return csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+
+def spreadsheet_row(cells: Iterable[object]) -> list[str]:
+    return [spreadsheet_cell(cell) for cell in cells]
 
 
 def from_spreadsheet_cell(cell: str) -> str:

@@ -21,12 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from peermatch.api.auth import ApiGate, provide_client
+from peermatch.api.bodies import check_body
 from peermatch.api.controllers import RequestController, ReviewerController, read_ledger
 from peermatch.api.docs import LocalSwaggerRenderPlugin
 from peermatch.api.service import ForeignResource, record_foreign_attempt
 from peermatch.settings import Settings
 
-MAX_BODY = 64 * 1024  # bytes; a request or reviewer is a few hundred
+MAX_BODY = 64 * 1024  # bytes; each write operation sets its own, smaller (api/bodies.py)
 SECURITY_SCHEME = "apiKey"
 
 
@@ -63,7 +64,8 @@ def create_api_router(engine: Engine, settings: Settings) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[RequestController, ReviewerController, read_ledger],
-        guards=[check_key],
+        # The key first (an unknown caller learns nothing), then the body's shape.
+        guards=[check_key, check_body],
         dependencies={
             "db": Provide(provide_db),
             "client": Provide(provide_client, sync_to_thread=False),

@@ -17,7 +17,7 @@ from litestar.params import Body, HeaderParameter, Parameter, QueryParameter
 from litestar.response import Response
 from sqlmodel import Session
 
-from peermatch.api import idempotency, schemas, service
+from peermatch.api import bodies, idempotency, schemas, service
 from peermatch.api.auth import ApiClient, ApiGate
 from peermatch.api.problems import PROBLEM_JSON, ApiProblem, FieldError, Problem
 from peermatch.models import RequestStatus
@@ -107,7 +107,10 @@ def _problem(description: str) -> ResponseSpec:
 
 
 _COMMON = {
-    400: _problem("A malformed body, header, query or path parameter"),
+    400: _problem(
+        "A malformed header, query or path parameter; a body that is not UTF-8 JSON, nests "
+        f"more than {bodies.MAX_DEPTH} deep or names a field twice in one object"
+    ),
     401: _problem("No API key, or one that is not valid (mistyped, revoked or expired)"),
     405: _problem("Method not allowed"),
     429: _problem("Too many requests: see Retry-After"),
@@ -117,7 +120,7 @@ _WRITE = {
     **_COMMON,
     409: _problem("An Idempotency-Key still in use by a request in flight"),
     413: _problem("Body too large"),
-    415: _problem("The body must be application/json"),
+    415: _problem("The body must be sent as application/json (UTF-8)"),
     422: _problem("The body is not valid; `errors` points at each bad field; nothing was saved"),
 }
 _WRITE_ONE = {**_WRITE, 404: _problem("No such resource for this partnership")}
@@ -172,6 +175,7 @@ class RequestController(Controller):
         "/",
         status_code=201,
         sync_to_thread=True,
+        request_max_body_size=bodies.REQUEST_BODY,
         summary="Request peers for a review",
         description="Submits the request to the region's coordinator at once, marked as coming "
         "from the API. Nothing is saved if any field is refused.",
@@ -239,6 +243,7 @@ class RequestController(Controller):
         "/{request_id:int}/cancel",
         status_code=200,
         sync_to_thread=True,
+        request_max_body_size=bodies.EMPTY_BODY,
         summary="Cancel a request",
         description="Any peers lent to it are taken off the ledger. A completed or already "
         "cancelled request answers 409.",
@@ -300,6 +305,7 @@ class ReviewerController(Controller):
         "/",
         status_code=201,
         sync_to_thread=True,
+        request_max_body_size=bodies.REVIEWER_BODY,
         summary="Offer a reviewer",
         description="The reviewer joins the region's registry as one of this partnership's.",
         responses=_WRITE,
@@ -339,6 +345,7 @@ class ReviewerController(Controller):
     @patch(
         "/{reviewer_id:int}",
         sync_to_thread=True,
+        request_max_body_size=bodies.REVIEWER_BODY,
         summary="Change a reviewer",
         description='Only the fields sent change. Send `{"active": false}` to deactivate.',
         responses=_WRITE_ONE,

@@ -50,7 +50,15 @@ Name = Annotated[
 ]
 Email = Annotated[
     str,
-    Meta(min_length=3, max_length=254, pattern=PLAIN_TEXT, examples=["priya.shah@example.org"]),
+    Meta(
+        min_length=3,
+        max_length=254,
+        pattern=PLAIN_TEXT,
+        description="One plain work email address: no display name (`Priya <p@x.org>`), "
+        "comment, quotes, brackets or second address. Stored, compared and mailed in one normal "
+        "form (lower-case, the domain in ASCII); a reviewer's address is unique in the service.",
+        examples=["priya.shah@example.org"],
+    ),
 ]
 JobRole = Annotated[
     str, Meta(max_length=MAX_JOB_ROLE, pattern=PLAIN_TEXT, examples=["Detective Inspector"])

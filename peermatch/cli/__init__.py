@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from peermatch.cli import matching, outbox, registry, runs, service
+from peermatch.cli import emails, matching, outbox, registry, runs, service
 from peermatch.cli.errors import OneLineGroup
 
 
@@ -16,5 +16,5 @@ def main() -> None:
     """PeerMatch: staff safeguarding peer reviews through regional reciprocal arrangements."""
 
 
-for _subject in (matching, service, registry, runs, outbox):
+for _subject in (matching, service, registry, runs, outbox, emails):
     _subject.register(main)

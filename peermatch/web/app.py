@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -27,7 +26,6 @@ from peermatch.staffing import match_runs
 from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web import errors, security
 from peermatch.web.auth import (
-    CSRF_COOKIE,
     SessionMiddleware,
     provide_coordinator,
     requires_sign_in,
@@ -44,6 +42,7 @@ from peermatch.web.controllers.reviewer_import import ReviewerImportController
 from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
+from peermatch.web.csrf import CsrfMiddleware
 from peermatch.worker import Worker
 
 TEMPLATES_DIR = resource_dir("templates")
@@ -80,7 +79,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             RequestInvitationsController,
             RunController,
         ],
-        guards=[requires_sign_in],
+        # Signed in, and not a read of audited pages started by another site.
+        guards=[requires_sign_in, security.refuse_cross_site_reads],
         # Pages with personal data stay out of shared caches and the back button after sign-out.
         cache_control=CacheControlHeader(no_store=True),
     )
@@ -111,24 +111,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         middleware=[
             DefineMiddleware(SessionMiddleware, engine=engine, settings=settings),
             security.RequestShapeMiddleware,  # bounded int path params, no control characters
+            # CSRF tokens bound to the session cookie (peermatch/web/csrf.py); it reads forms,
+            # so after the shape check and within each route's body limit.
+            DefineMiddleware(
+                CsrfMiddleware,
+                secret=settings.secret_key,
+                secure=settings.secure_cookies,
+                # The partnership API authenticates with API keys, not cookies. A reviewer's
+                # answer form is authenticated by the signed token in its own URL, not by any
+                # cookie, so a forged cross-site POST would need that secret token: no CSRF
+                # cookie is needed, and a reviewer whose browser refuses cookies can still
+                # answer.
+                exclude=("^/api/", "^/healthz$", "^/answer/"),
+            ),
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            cookie_httponly=True,  # forms carry the token; no script needs to read it
-            # The partnership API authenticates with API keys, not cookies. A reviewer's answer
-            # form is authenticated by the signed token in its own URL, not by any cookie, so a
-            # forged cross-site POST would need that secret token: no CSRF cookie is needed, and
-            # a reviewer whose browser refuses cookies can still answer.
-            exclude=["^/api/", "^/healthz$", "^/answer/"],
-        ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
         exception_handlers=errors.HANDLERS,
-        request_max_body_size=errors.MAX_REQUEST_BYTES,  # larger bodies get the 413 page
+        # Every page's form is small; the CSV import sets its own larger cap and the API its
+        # own per operation. A larger body gets the 413 page before anything parses it.
+        request_max_body_size=errors.MAX_FORM_BYTES,
         # Security headers and the CSP nonce on every response, error pages and static included.
         before_send=[security.add_security_headers],
         state=State({"settings": settings, "engine": engine}),

@@ -74,24 +74,43 @@ def expired_cookies(settings: Settings) -> list[Cookie]:
     ]
 
 
-def presented_tokens(scope: Scope | Any) -> list[str]:
-    """Every session token the request carries, in order: a browser may send several cookies
-    of the same name (one planted for a narrower path or a parent domain, say)."""
+def cookie_values(scope: Scope | Any, name: str) -> list[str]:
+    """Every value the request carries for cookie ``name``, in order, repeats included: a
+    browser sends several cookies of one name when one was planted for a narrower path or a
+    parent domain. Read from the raw headers, where nothing has picked a winner yet."""
     scope = getattr(scope, "scope", scope)
-    tokens: list[str] = []
+    values: list[str] = []
     for key, value in scope.get("headers", []):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                name, _, token = part.strip().partition("=")
-                if name == SESSION_COOKIE and token and token not in tokens:
-                    tokens.append(token)
+                key_part, sign, found = part.strip().partition("=")
+                if sign and key_part.strip() == name:
+                    values.append(found.strip())
+    return values
+
+
+def presented_tokens(scope: Scope | Any) -> list[str]:
+    """Every session token the request carries, each once: sign-in and sign-out end them all."""
+    tokens: list[str] = []
+    for token in cookie_values(scope, SESSION_COOKIE):
+        if token and token not in tokens:
+            tokens.append(token)
     return tokens
+
+
+def session_token(scope: Scope | Any) -> str | None:
+    """The session token the request is signed in with: its one session cookie. A request
+    with two or more (however alike) is signed out: which one a browser, a proxy or a
+    framework would pick is not something to rely on."""
+    values = cookie_values(scope, SESSION_COOKIE)
+    return values[0] if len(values) == 1 and values[0] else None
 
 
 def find_coordinator(
     engine: Engine, settings: Settings, tokens: list[str], *, now: dt.datetime | None = None
 ) -> tuple[Coordinator, str] | None:
-    """The coordinator of the first live session among ``tokens``, and its token."""
+    """The coordinator of the live session among ``tokens`` (give one: see session_token),
+    and its token."""
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
     absolute = dt.timedelta(hours=settings.session_absolute_hours)
     with Session(engine, expire_on_commit=False) as db:
@@ -122,7 +141,8 @@ class SessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
-            tokens = presented_tokens(scope)
+            token = session_token(scope)
+            tokens = [token] if token else []
             found = None
             # Static files need no session, and would otherwise cost a query each.
             if tokens and not scope["path"].startswith("/static/"):
@@ -138,7 +158,8 @@ def resolve_coordinator(scope: Scope) -> Coordinator | None:
     that matches no route): the error pages call this so a 404 shows the signed-in header."""
     state = scope.setdefault("state", {})
     if not state.get(_RESOLVED):
-        tokens = presented_tokens(scope)
+        token = session_token(scope)
+        tokens = [token] if token else []
         app = scope.get("app")
         found = None
         if tokens and app is not None:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
+    ImproperlyConfiguredException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
@@ -26,15 +27,21 @@ from litestar.status_codes import (
 )
 from sqlalchemy.exc import DataError
 
+from peermatch import reviewer_csv
 from peermatch.api.problems import problem_for
 from peermatch.errors import Conflict, DomainError, NotFound, PermissionDenied
 from peermatch.web.auth import resolve_coordinator
+from peermatch.web.security import CrossSiteRead
 
 CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 
 log = logging.getLogger("peermatch.web")
 
-MAX_REQUEST_BYTES = 10_000_000  # what the 413 page says, so it is set here
+# The request body limit of every page (app.py); the CSV import and the API set their own.
+# The largest form, a reviewer with 100 unavailable periods, is under 8 KB.
+MAX_FORM_BYTES = 32 * 1024
+# A route whose limit is at least this takes file uploads: its 413 page speaks of files.
+_UPLOAD_ROUTE_BYTES = 1_000_000
 
 _PAGES: dict[int, tuple[str, str]] = {
     400: ("Sorry, there is a problem with your request", "Check what you entered and try again."),
@@ -51,9 +58,13 @@ _PAGES: dict[int, tuple[str, str]] = {
     405: ("Sorry, you cannot do that here", "Go back and try again."),
     409: ("Sorry, that change clashes with existing data", "Go back, check and try again."),
     413: (
-        "The file is too large",
-        f"PeerMatch accepts uploads of up to {MAX_REQUEST_BYTES // 1_000_000} MB. "
-        "Go back and choose a smaller file.",
+        "What you sent is too large",
+        "It is larger than any PeerMatch form can send. Go back, check what you entered and "
+        "try again.",
+    ),
+    415: (
+        "Sorry, PeerMatch cannot read what was sent",
+        "Send the form from its page in PeerMatch. Go back, reload the page and try again.",
     ),
     429: (
         "Too many requests",
@@ -93,6 +104,12 @@ def error_page(
             media_type=MediaType.JSON,
         )
     title, body = _PAGES.get(status_code, _PAGES[500])
+    if status_code == 413 and _route_limit(request) >= _UPLOAD_ROUTE_BYTES:
+        title = "The file is too large"
+        body = (
+            f"PeerMatch accepts CSV files of up to {reviewer_csv.MAX_BYTES // 1_000_000} MB. "
+            "Go back and choose a smaller file, or split it into several."
+        )
     # A path that matches no route ran no middleware: find the session here, so a signed-in
     # coordinator still sees the signed-in header on a 404 or 405.
     try:
@@ -106,6 +123,13 @@ def error_page(
     )
 
 
+def _route_limit(request: Request[Any, Any, Any]) -> int:
+    try:
+        return request.route_handler.resolve_request_max_body_size() or 0
+    except (AttributeError, KeyError, ImproperlyConfiguredException):  # no route matched
+        return 0
+
+
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return not request.url.path.startswith("/api/")
 
@@ -114,6 +138,22 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return _on_unexpected(request, exc)
     return error_page(request, exc.status_code)
+
+
+def _on_cross_site_read(request: Request[Any, Any, Any], _: CrossSiteRead) -> Response[Any]:
+    here = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""), "/")
+    resolve_coordinator(request.scope)
+    return Template(
+        "errors/error.html",
+        context={
+            "title": "Open this page from PeerMatch",
+            "body": "You followed a link from another website. For your security, PeerMatch "
+            "only shows this page when you open it from PeerMatch itself.",
+            "status_code": HTTP_403_FORBIDDEN,
+            "continue_to": here,
+        },
+        status_code=HTTP_403_FORBIDDEN,
+    )
 
 
 def _on_not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
@@ -173,6 +213,7 @@ def _or_api_problem(
 
 _PAGE_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     NotAuthorizedException: _on_not_signed_in,
+    CrossSiteRead: _on_cross_site_read,
     NotFoundException: _on_http_exception,
     PermissionDeniedException: _on_http_exception,
     HTTPException: _on_http_exception,

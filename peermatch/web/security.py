@@ -13,9 +13,12 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.status_codes import HTTP_403_FORBIDDEN
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _NONCE_KEY = "peermatch.csp_nonce"
@@ -115,7 +118,33 @@ class RequestShapeMiddleware:
         await self.app(scope, receive, send)
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]+")
+# The API answers a negative id with its own 400 problem naming the parameter (the contract).
+_API_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def int_segments_are_ascii(scope: Scope) -> bool:
+    """True unless an int path parameter was read from anything but ASCII digits. Python's
+    ``int()``, which parses them, also reads "١٢", "１２", "1_2", " 12" and "+12" as 12: one
+    page would answer to many addresses, and a check that compares paths would be fooled."""
+    params = scope.get("path_params") or {}
+    numbers = {k for k, v in params.items() if isinstance(v, int) and not isinstance(v, bool)}
+    if not numbers:
+        return True
+    template = str(scope.get("path_template") or "").split("/")
+    path = str(scope.get("path", "")).split("/")
+    number = _API_NUMBER if str(scope.get("path", "")).startswith("/api/") else _ASCII_NUMBER
+    for index, part in enumerate(template):
+        name = part[1:-1].partition(":")[0] if part.startswith("{") else None
+        if name in numbers and (index >= len(path) or not number.fullmatch(path[index])):
+            return False
+    return True
+
+
 def check_request_shape(scope: Scope) -> None:
+    # Numbers in the path are ASCII digits, everywhere (the API included): 404 otherwise.
+    if not int_segments_are_ascii(scope):
+        raise NotFoundException()
     # The partnership API validates its own path and query parameters strictly and answers
     # with problem details that point at the bad parameter; only the path's shape is checked.
     api = str(scope.get("path", "")).startswith("/api/")
@@ -138,6 +167,31 @@ def check_request_shape(scope: Scope) -> None:
             raise ClientException("The address contains characters that are not allowed")
         if _HUGE_NUMBER.fullmatch(value.strip()) and abs(int(value)) > INT64_MAX:
             raise ClientException("A number in the address is too large")
+
+
+# --- reads from another site ---------------------------------------------------------------------
+
+
+class CrossSiteRead(HTTPException):
+    """A coordinator page opened from another site (``Sec-Fetch-Site: cross-site``)."""
+
+    status_code = HTTP_403_FORBIDDEN
+
+
+def refuse_cross_site_reads(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for every coordinator page but home. Opening a request, a reviewer, an outbox
+    message or an export writes an audit row; another site could otherwise open them in a
+    coordinator's browser (the session cookie is SameSite=Lax, so it goes with a top-level
+    navigation) and fill the audit log with reads no one made. Such a read gets a 403 page
+    with a link to the same page, which, followed from PeerMatch, is audited as usual. Browsers
+    without Fetch Metadata send no header and are not refused; nothing is written without a
+    session either way."""
+    if connection.scope.get("method") not in {"GET", "HEAD"} or connection.url.path == "/":
+        return
+    if connection.headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        raise CrossSiteRead()
 
 
 # --- the client's address ---------------------------------------------------------------------

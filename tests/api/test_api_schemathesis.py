@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from litestar import Litestar
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core import NOT_SET
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -86,3 +87,54 @@ def test_the_api_keeps_its_schema(api_schema, api_key, mode):
             case.call_and_validate(headers=headers)
 
         check()
+
+
+def _content_type(response) -> str:
+    value = response.headers.get("content-type", "")
+    return str(value[0] if isinstance(value, list) and value else value)
+
+
+QUICK_EXAMPLES = 10  # per write operation: a few seconds, so it runs with every test run
+
+
+def test_negative_bodies_to_every_write_are_refused_with_problems(api_schema, api_key):
+    """Schemathesis' invalid data to every POST and PATCH, each sent twice: as generated (a
+    4xx problem, never a 5xx), and as text/plain (415: the body is JSON only when it says so).
+    Bounded, so it stays quick; the slow test above runs more examples."""
+    headers = {"Authorization": f"Bearer {api_key}"}
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    writes = [op for op in operations if op.method.upper() in ("POST", "PATCH")]
+    assert len(writes) == 4
+    seen = {"generated": 0, "as text": 0}
+    for operation in writes:
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+        @settings(
+            max_examples=QUICK_EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            phases=[Phase.generate],
+        )
+        def check(case: schemathesis.Case) -> None:
+            # Schemathesis judges the answer (negative_data_rejection, above); an invalid body
+            # is never a server error, and every refusal is a problem.
+            response = case.call_and_validate(headers=headers)
+            assert response.status_code < 500, response.text
+            if response.status_code >= 400:
+                assert _content_type(response).startswith("application/problem+json")
+            seen["generated"] += 1
+            if case.body is NOT_SET or case.body is None:
+                return
+            plain = case.call(headers={**headers, "Content-Type": "text/plain"})
+            # A generated key header that is not valid, a path naming no route, or a body over
+            # the operation's size limit is refused before the body's type is looked at; any
+            # other call that gets as far as the body is a 415.
+            if plain.request.body and plain.status_code not in {401, 404, 405, 413}:
+                assert plain.status_code == 415, plain.text
+                assert _content_type(plain).startswith("application/problem+json")
+                seen["as text"] += 1
+
+        check()
+    assert seen["generated"] >= len(writes)
+    assert seen["as text"] >= 1

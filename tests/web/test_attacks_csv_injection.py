@@ -118,3 +118,79 @@ def test_the_web_export_is_audited(alice_client, alice, session):
     session.expire_all()
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "reviewer.export")).all()
     assert [(e.actor, e.region_id) for e in events] == [(f"user:{alice.id}", alice.region_id)]
+
+
+# --- one escaper for every CSV (issue 18.4d) -----------------------------------------------------
+
+# A formula behind what a spreadsheet passes over or a person cannot see, or in a full-width or
+# small form; every one starts a live formula in some spreadsheet.
+HIDDEN_FORMULAS = [
+    "\uff1dHYPERLINK(1)",  # full-width =
+    "\uff0b1+1",  # full-width +
+    "\uff0d2+3",  # full-width -
+    "\uff20SUM(1)",  # full-width @
+    "\ufe62cmd",  # small +
+    "\u2212 1",  # minus sign
+    "\u200b=1+1",  # zero-width space
+    "\ufeff=1+1",  # byte order mark
+    "\u200e+1",  # left-to-right mark
+    "\u00a0@SUM(1)",  # no-break space
+    "\u3000-1",  # ideographic space
+    "\u200b\t=1",  # zero-width space, then tab
+    "\u2060\r=1",  # word joiner, then carriage return
+]
+
+
+def _cells(exported: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+
+
+@pytest.mark.parametrize("value", HIDDEN_FORMULAS)
+def test_the_shared_escaper_sees_through_invisible_and_wide_characters(value):
+    from peermatch.text import spreadsheet_cell, starts_like_formula
+
+    assert starts_like_formula(value)
+    assert spreadsheet_cell(value) == "'" + value
+
+
+def test_the_ledger_export_escapes_like_every_other_export(session, alice_client, region_a):
+    from peermatch.models import Partnership
+
+    for n, value in enumerate([*FORMULAS, *HIDDEN_FORMULAS]):
+        session.add(Partnership(region_id=region_a.id, code=f"P{n}", name=value))
+    session.commit()
+    response = alice_client.get("/ledger/export.csv")
+    assert response.status_code == 200
+    names = {value: False for value in [*FORMULAS, *HIDDEN_FORMULAS]}
+    for cell in _cells(response.text):
+        if cell.startswith("'") and cell[1:] in names:
+            names[cell[1:]] = True
+        assert cell in {"", "0"} or not cell[:1].isspace() or cell.startswith("'")
+    assert all(names.values()), [v for v, seen in names.items() if not seen]
+    # Every cell quoted, as in the reviewer export: nothing can spill into the next cell.
+    header, *_ = response.text.splitlines()
+    assert header.startswith('"partnership_code","partnership"')
+
+
+def test_the_reviewer_export_escapes_hidden_formulas(session, partnership_a, alice_client):
+    # Stored before the rules (straight into the table): the export must still defuse them.
+    for n, value in enumerate(HIDDEN_FORMULAS):
+        session.add(
+            Reviewer(
+                partnership_id=partnership_a.id,
+                name=value,
+                email=f"r{n}@example.org",
+                agency="police",
+            )
+        )
+    session.commit()
+    exported = alice_client.get("/reviewers/export.csv").text
+    cells = set(_cells(exported))
+    for value in HIDDEN_FORMULAS:
+        assert "'" + value in cells and value not in cells
+
+
+@pytest.mark.parametrize("value", HIDDEN_FORMULAS[:8])
+def test_the_form_refuses_a_hidden_formula(alice_client, partnership_a, post_form, value):
+    response = post_form(alice_client, "/reviewers/new", _form(partnership_a, name=value))
+    assert response.status_code == 400

@@ -8,6 +8,7 @@ touching this file."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -170,3 +171,91 @@ def test_no_post_route_fails_or_reflects_markup_signed_in(
                 form = {key: payload for key in FORM_KEYS} | {"_csrf_token": token}
                 response = alice_client.post(path, data=form, follow_redirects=False)
                 _check(response, f"POST {path} …={payload!r}")
+
+
+# --- hostile bodies ---------------------------------------------------------------------------
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+DEEP = b"[" * 1000 + b"]" * 1000
+DEEP_OBJECT = b'{"a":' * 1000 + b"1" + b"}" * 1000
+
+
+def _body_shapes(csrf: str) -> list[tuple[str, bytes, str]]:
+    """(what, body, content type): every shape a route must refuse cleanly, never with 500."""
+    token = f"_csrf_token={csrf}".encode()
+    many_fields = b"&".join(b"f%d=" % i for i in range(1_600_000))  # 9.9 MB, 1.6 M fields
+    form = "application/x-www-form-urlencoded"
+    return [
+        ("deep JSON arrays", DEEP, "application/json"),
+        ("deep JSON objects", DEEP_OBJECT, "application/json"),
+        ("deep JSON as a form", DEEP, "application/x-www-form-urlencoded"),
+        ("1.6 million fields", token + b"&" + many_fields, "application/x-www-form-urlencoded"),
+        ("one huge field", token + b"&name=" + b"x" * 9_900_000, form),
+        ("a field a little over the form limit", token + b"&name=" + b"x" * 40_000,
+         "application/x-www-form-urlencoded"),
+        ("JSON as text/plain", b'{"name": "x"}', "text/plain"),
+        ("JSON as XML", b"<x/>", "application/xml"),
+        ("no content type", b'{"name": "x"}', ""),
+        ("a form to a JSON route", token + b"&name=x", "application/x-www-form-urlencoded"),
+        ("invalid UTF-8 JSON", b'{"name": "\xff\xfe"}', "application/json"),
+        ("invalid UTF-8 form", token + b"&name=%ff%fe\xff", "application/x-www-form-urlencoded"),
+        ("duplicate JSON keys", b'{"name": "a", "name": "b", "email": "a@example.org"}',
+         "application/json"),
+        ("duplicate form keys", token + b"&name=a&name=b&_csrf_token=x",
+         "application/x-www-form-urlencoded"),
+        ("JSON charset latin-1", b'{"name": "x"}', "application/json; charset=latin-1"),
+        ("multipart without a boundary", b"--x\r\n", "multipart/form-data"),
+        ("broken multipart", b"--x\r\nContent-Disposition: form-data\r\n\r\n" + b"y" * 1000,
+         "multipart/form-data; boundary=x"),
+    ]  # fmt: skip
+
+
+def _write_routes(app: Litestar) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for method in WRITE_METHODS:
+            if method in route.methods:
+                found.append((method, route.path))
+    return found
+
+
+def test_no_write_route_fails_on_a_hostile_body(
+    alice_client, app, real_reviewer, csrf_token, session, partnership_a
+):
+    from peermatch import accounts
+
+    _, key = accounts.create_api_key(
+        session, partnership_id=partnership_a.id, name="walk", actor="test"
+    )
+    session.commit()
+    token = csrf_token(alice_client, "/reviewers/new")
+    routes = _write_routes(app)
+    assert ("PATCH", "/api/v1/reviewers/{reviewer_id:int}") in routes
+    assert ("POST", "/sign-in") in routes
+    for what, body, content_type in _body_shapes(token):
+        for method, template in routes:
+            if template == "/sign-out":
+                continue
+            path = _PARAM.sub(str(real_reviewer.id), template)
+            headers = {"Content-Type": content_type} if content_type else {}
+            api = path.startswith("/api/")
+            if api:
+                headers["Authorization"] = f"Bearer {key}"
+            started = time.monotonic()
+            response = alice_client.request(
+                method, path, content=body, headers=headers, follow_redirects=False
+            )
+            where = f"{method} {path} with {what}"
+            assert time.monotonic() - started < 5, f"{where}: too slow"
+            _check(response, where)
+            if api:
+                assert response.headers["content-type"].startswith("application/problem+json"), (
+                    where
+                )
+                assert 400 <= response.status_code < 500, where
+            if len(body) > 1_000_000:  # refused unread (or the address names nothing)
+                assert response.status_code in {404, 413}, where
+    # Nothing above ended the session or broke the app.
+    assert alice_client.get("/reviewers").status_code == 200

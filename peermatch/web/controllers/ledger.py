@@ -3,19 +3,21 @@ partnership over a period, the running balance as a chart, and a CSV export."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
-from peermatch import ledger, ledger_chart
+from peermatch import ledger, ledger_chart, text
 from peermatch.web.params import Db, Me
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_DIGITS = re.compile(r"[0-9]{1,4}")
+# The one CSV escaper (the same function the reviewer export uses), under its old name here.
+csv_cell = text.spreadsheet_cell
 
 
 def _date(params: Any, name: str) -> tuple[dt.date | None, dict[str, str], str | None]:
@@ -27,6 +29,9 @@ def _date(params: Any, name: str) -> tuple[dt.date | None, dict[str, str], str |
     if not any(typed.values()):
         return None, typed, None
     try:
+        # ASCII digits only: int() would also read "１２" or "١٢" (forms.parse_int's rule).
+        if not all(_DIGITS.fullmatch(typed[p]) for p in ("day", "month", "year")):
+            raise ValueError
         day, month, year = (int(typed[p]) for p in ("day", "month", "year"))
         if year < 1000:
             raise ValueError
@@ -64,12 +69,6 @@ def _query(start: dt.date, end: dt.date) -> str:
     )  # fmt: skip
 
 
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 class LedgerController(Controller):
     path = "/ledger"
 
@@ -100,13 +99,16 @@ class LedgerController(Controller):
         if errors:
             return Response(next(iter(errors.values())), status_code=400, media_type="text/plain")
         out = io.StringIO()
-        writer = csv.writer(out)
+        # The one way a CSV leaves PeerMatch (peermatch/text.py): every cell quoted, and any
+        # cell a spreadsheet would run as a formula escaped, as in the reviewer export.
+        writer = text.csv_writer(out)
         writer.writerow(["partnership_code", "partnership", "from", "to", "opening_balance",
                          "lent", "received", "closing_balance"])  # fmt: skip
         for b in ledger.balances(db, me.region_id, start=start, end=end):
             writer.writerow(
-                [csv_cell(v) for v in (b.code, b.name, start, end)]
-                + [b.opening, b.lent, b.received, b.closing]
+                text.spreadsheet_row(
+                    (b.code, b.name, start, end, b.opening, b.lent, b.received, b.closing)
+                )
             )
         name = f"ledger-{start.isoformat()}-to-{end.isoformat()}.csv"
         return Response(

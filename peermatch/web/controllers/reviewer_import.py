@@ -27,7 +27,7 @@ class ReviewerImportController(Controller):
         imported = parse_int(request.query_params.get("imported"), 1, reviewer_csv.MAX_ROWS)
         return Template("reviewers/import.html", context={"errors": {}, "imported": imported})
 
-    @post("/import", sync_to_thread=True)
+    @post("/import", sync_to_thread=True, request_max_body_size=reviewer_csv.MAX_UPLOAD_BYTES)
     def preview(self, db: Db, me: Me, form: Form) -> Template:
         upload = form.get("file")
         content = _read(upload)
@@ -40,7 +40,11 @@ class ReviewerImportController(Controller):
         result = reviewer_csv.preview_import(db, me.region_id, content)
         return _preview_page(result, content)
 
-    @post("/import/confirm", sync_to_thread=True)
+    @post(
+        "/import/confirm",
+        sync_to_thread=True,
+        request_max_body_size=reviewer_csv.MAX_UPLOAD_BYTES,
+    )
     def confirm(self, db: Db, me: Me, form: Form) -> Template | Redirect:
         try:
             content = base64.b64decode(str(form.get("content") or ""), validate=True)
