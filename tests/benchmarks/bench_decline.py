@@ -61,7 +61,7 @@ from peermatch.settings import Settings
 from peermatch.staffing import invitations, lifecycle, match_runs
 from peermatch.staffing.lifecycle import Command
 
-ROOT = Path(__file__).resolve().parents[2]
+PEERMATCH = Path(sys.executable).parent / "peermatch"  # the CLI of this interpreter's install
 TIMEOUT = 120.0  # seconds to wait for one replacement before counting it as lost
 
 
@@ -186,10 +186,9 @@ def bench(engine: Engine, settings: Settings, url: str, count: int, log: Path) -
         "PEERMATCH_WORKER_INTERVAL_SECONDS": "30",
     }
     env.pop("PEERMATCH_SMTP_URL", None)
-    relay = ROOT / ".venv" / "bin" / "peermatch"
     with log.open("w") as out, serve(settings, engine) as base:
         worker = subprocess.Popen(
-            [str(relay), "outbox", "relay"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [str(PEERMATCH), "outbox", "relay"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
         posts: list[float] = []
         waits: list[float] = []
@@ -200,14 +199,15 @@ def bench(engine: Engine, settings: Settings, url: str, count: int, log: Path) -
             for name in ("httpx", "peermatch"):  # the app's log lines would drown the figures
                 logging.getLogger(name).setLevel(logging.WARNING)
             print(f"load average at the first decline: {_load()}")
-            client = httpx.Client(base_url=base, timeout=60)
             for request_id, token in tokens:
                 after_assignment, after_event = _ids(engine)
-                # The reviewer opens the link from the email, then answers.
-                assert client.get(f"/answer/{token}").status_code == 200
-                sent = time.perf_counter()
-                response = client.post(f"/answer/{token}/decline", data={"reason": ""})
-                posts.append(time.perf_counter() - sent)
+                # The reviewer opens the link from the email, then answers (each reviewer in
+                # a browser of their own: the server drops idle connections after 5 s).
+                with httpx.Client(base_url=base, timeout=60) as client:
+                    assert client.get(f"/answer/{token}").status_code == 200
+                    sent = time.perf_counter()
+                    response = client.post(f"/answer/{token}/decline", data={"reason": ""})
+                    posts.append(time.perf_counter() - sent)
                 assert response.status_code == 200, response.text[:500]
                 outcome = ""
                 while not outcome and time.perf_counter() - sent < TIMEOUT:
