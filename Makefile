@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := peermatch/static/vendor
 
-.PHONY: run test test-suite test-fast lint format setup assets db demo clean bench
+.PHONY: run test test-suite test-fast lint format setup assets db demo clean bench bench-decline
 
 run: setup assets db
 	$(BIN)/peermatch serve
@@ -66,6 +66,10 @@ db: setup
 
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_matching.py
+
+# A decline's POST and its automatic replacement on a national-size region (issue 14).
+bench-decline: setup
+	nice $(BIN)/python tests/benchmarks/bench_decline.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -32,9 +32,10 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -162,11 +163,18 @@ def _held(session: Session, region_id: int) -> list[tuple[Assignment, ReviewRequ
     return [(a, q) for a, q in rows]
 
 
-def matchable_requests(session: Session, region_id: int) -> list[ReviewRequest]:
+def matchable_requests(
+    session: Session,
+    region_id: int,
+    *,
+    only: Iterable[int] | None = None,
+    held: Sequence[tuple[Assignment, ReviewRequest]] | None = None,
+) -> list[ReviewRequest]:
     """The requests a run of the region covers: submitted or proposed ones, and inviting ones
-    with a seat that nobody holds; nearest deadline (then window) first."""
-    held = Counter(a.request_id for a, _ in _held(session, region_id))
-    rows = session.exec(
+    with a seat that nobody holds; nearest deadline (then window) first. ``only``: of these
+    requests alone (loads no others); ``held``: the region's ``_held`` rows, if at hand."""
+    seats = Counter(a.request_id for a, _ in (_held(session, region_id) if held is None else held))
+    query = (
         select(ReviewRequest)
         .join(Partnership, col(Partnership.id) == ReviewRequest.partnership_id)
         .where(
@@ -174,8 +182,23 @@ def matchable_requests(session: Session, region_id: int) -> list[ReviewRequest]:
             col(ReviewRequest.status).in_((*_MATCHABLE, RequestStatus.inviting)),
         )
         .order_by(col(ReviewRequest.window_start), col(ReviewRequest.id))
-    ).all()
-    return [q for q in rows if q.status != RequestStatus.inviting or q.peers - held[q.id or 0] > 0]
+    )
+    if only is not None:
+        query = query.where(col(ReviewRequest.id).in_(sorted(set(only))))
+    rows = session.exec(query).all()
+    return [q for q in rows if q.status != RequestStatus.inviting or q.peers - seats[q.id or 0] > 0]
+
+
+class _ReviewerRow(NamedTuple):
+    """What a problem needs of a reviewer's registry entry."""
+
+    id: int
+    partnership_id: int
+    agency: str
+    capacity: int
+    active: bool
+    prior_reviews: int
+    last_review_on: dt.date | None
 
 
 def build_problem(
@@ -193,12 +216,9 @@ def build_problem(
         p.id: p for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
     }
     codes = {pid: p.code for pid, p in partnerships.items()}
-    requests = matchable_requests(session, region_id)
-    if only is not None:
-        wanted = set(only)
-        requests = [q for q in requests if q.id in wanted]
-    keys = {q.id: request_key(codes[q.partnership_id], q.reference, q.id) for q in requests}
     held = _held(session, region_id)
+    requests = matchable_requests(session, region_id, only=only, held=held)
+    keys = {q.id: request_key(codes[q.partnership_id], q.reference, q.id) for q in requests}
     locked = {(a.request_id, a.reviewer_id) for a, _ in held if a.request_id in keys}
     outside = Counter(a.reviewer_id for a, _ in held if a.request_id not in keys)
 
@@ -229,16 +249,30 @@ def build_problem(
     }
 
     locked_reviewers = {r for _, r in locked}
-    reviewers = session.exec(
-        select(Reviewer)
-        .where(col(Reviewer.partnership_id).in_(list(partnerships)))
-        .order_by(col(Reviewer.id))
-    ).all()
-    reviewers = [r for r in reviewers if r.active or r.id in locked_reviewers]
-    ids = [r.id for r in reviewers]
     # Plain rows rather than objects, joined to the region rather than a list of ids: a
-    # national region has 10,000 reviewers.
+    # national region has 10,000 reviewers (and a re-match of one seat builds them all).
     in_region = col(Partnership.region_id) == region_id
+    reviewers = [
+        r
+        for r in (
+            _ReviewerRow(*row)
+            for row in session.execute(
+                sa_select(  # sqlmodel's select takes at most four columns
+                    col(Reviewer.id),
+                    col(Reviewer.partnership_id),
+                    col(Reviewer.agency),
+                    col(Reviewer.capacity),
+                    col(Reviewer.active),
+                    col(Reviewer.prior_reviews),
+                    col(Reviewer.last_review_on),
+                )
+                .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+                .where(in_region)
+                .order_by(col(Reviewer.id))
+            ).all()
+        )
+        if r.active or r.id in locked_reviewers
+    ]
     skills: dict[int, list[str]] = defaultdict(list)
     for reviewer_id, skill in session.exec(
         select(ReviewerSkill.reviewer_id, ReviewerSkill.skill)
@@ -277,7 +311,21 @@ def build_problem(
     ):
         conflicts[reviewer_id].append(keys[request_id])
 
-    practice = registry.reviews_completed(session, [i for i in ids if i is not None])
+    # Only reviewers with a review completed through PeerMatch differ from their registry
+    # entry (the fallback below): ask the registry about those alone.
+    practiced = session.exec(
+        select(Assignment.reviewer_id)
+        .distinct()
+        .join(ReviewRequest, col(ReviewRequest.id) == Assignment.request_id)
+        .join(Reviewer, col(Reviewer.id) == Assignment.reviewer_id)
+        .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
+        .where(
+            in_region,
+            col(Assignment.status) == AssignmentStatus.accepted,
+            col(ReviewRequest.status) == RequestStatus.completed,
+        )
+    ).all()
+    practice = registry.reviews_completed(session, practiced)
     locked_count = Counter(r for _, r in locked)
     reviewer_docs = []
     for r in reviewers:

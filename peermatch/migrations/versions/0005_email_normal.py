@@ -8,7 +8,7 @@ changes no outbox message and nothing that is not valid or would clash; it logs 
 of each table need a person to look at them. ``peermatch emails check`` lists them.
 
 Revision ID: 0005_email_normal
-Revises: 0004_api_rate
+Revises: 0005_rematch_queue
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from alembic import op
 from peermatch.email_address import ADDRESS_COLUMNS, unclean_addresses
 
 revision = "0005_email_normal"
-down_revision = "0004_api_rate"
+down_revision = "0005_rematch_queue"
 branch_labels = None
 depends_on = None
 
