@@ -333,6 +333,16 @@ def build_problem(
         ],
     }
     problem["as_of"] = today.isoformat()
+    if (earlier := previous_proposal(session, region_id)) is not None:
+        # Stable re-runs: the teams of the region's latest coordinator proposal, for the
+        # requests still in this problem, so that a re-run changes only the teams it must.
+        assert earlier.solution is not None
+        wanted_keys = set(keys.values())
+        problem["previous"] = [
+            {"request": pair["request"], "reviewer": pair["reviewer"]}
+            for pair in earlier.solution["assignments"]
+            if pair["request"] in wanted_keys
+        ]
     return problem
 
 
@@ -346,6 +356,24 @@ def problem_for(
     """``build_problem`` read with the contract's parser: the typed problem the solver and the
     validator take (ProblemError if the locked pairs break a rule)."""
     return parse_problem(build_problem(session, region_id, today=today, only=only))
+
+
+# Runs whose proposal a later run keeps stable: a coordinator's (web or command line), not a
+# worker's re-match of freed seats.
+PROPOSING = ("coordinator", "cli")
+
+
+def previous_proposal(session: Session, region_id: int) -> MatchRun | None:
+    """The region's latest solved coordinator run (its proposal is the one a re-run keeps)."""
+    return session.exec(
+        select(MatchRun)
+        .where(
+            MatchRun.region_id == region_id,
+            col(MatchRun.status).in_(SOLVED),
+            col(MatchRun.purpose).in_(PROPOSING),
+        )
+        .order_by(col(MatchRun.id).desc())
+    ).first()
 
 
 # --- starting and stopping -------------------------------------------------------------------
