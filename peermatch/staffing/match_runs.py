@@ -314,16 +314,13 @@ def build_problem(
         }
         request_docs.append(doc)
 
-    totals = ledger.totals(session, region_id)
+    # The ledger's one balance, on the run's day (ledger.positions): the proposal's "Before"
+    # equals the ledger page's balance for a period ending that day.
+    standing = ledger.positions_by_code(session, region_id, on=today)
     problem: dict[str, Any] = {
         "format": PROBLEM_FORMAT,
         "partnerships": [
-            {
-                "id": code,
-                "lent": totals.get(code, (0, 0))[0],
-                "received": totals.get(code, (0, 0))[1],
-            }
-            for code in sorted(codes.values())
+            {"id": code, **_counts(standing[code])} for code in sorted(codes.values())
         ],
         "reviewers": reviewer_docs,
         "requests": request_docs,
@@ -356,6 +353,14 @@ def problem_for(
     """``build_problem`` read with the contract's parser: the typed problem the solver and the
     validator take (ProblemError if the locked pairs break a rule)."""
     return parse_problem(build_problem(session, region_id, today=today, only=only))
+
+
+def _counts(position: ledger.Position) -> dict[str, int]:
+    """A problem's ``lent`` and ``received`` (counts, at least 0) with the position's balance.
+    Only a reversal dated before its acceptance can make a side negative on a day; both sides
+    are then raised alike, which keeps the balance."""
+    low = min(0, position.lent, position.received)
+    return {"lent": position.lent - low, "received": position.received - low}
 
 
 # Runs whose proposal a later run keeps stable: a coordinator's (web or command line), not a

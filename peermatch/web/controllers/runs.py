@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Engine
 
+from peermatch import ledger
 from peermatch.errors import DomainError, NotFound
 from peermatch.models import PairDecisionKind, utcnow
 from peermatch.settings import Settings
@@ -161,7 +162,12 @@ def _compare_with(request: Request[Any, Any, Any]) -> int | None:
 
 def _context(view: proposal.RunView) -> dict[str, Any]:
     elapsed = (utcnow() - view.run.started_at).total_seconds()
-    return {"view": view, "run": view.run, "elapsed": max(0, int(elapsed))}
+    return {
+        "view": view,
+        "run": view.run,
+        "elapsed": max(0, int(elapsed)),
+        "balance_rule": ledger.BALANCE_RULE,
+    }
 
 
 def _show(

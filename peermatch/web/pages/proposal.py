@@ -7,6 +7,7 @@ pure, so each reason has its own unit test.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -575,6 +576,12 @@ class RunView:
     @property
     def active(self) -> bool:
         return self.run.status in ("queued", "running")
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The day the run's problem was built: its balances are the ledger's on that day."""
+        value = self.run.problem.get("as_of")
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
     @property
     def compare_items(self) -> list[dict[str, Any]]:
