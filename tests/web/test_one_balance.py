@@ -64,6 +64,7 @@ def test_the_proposals_before_is_the_ledger_pages_balance(alice_client, engine, 
     request(session, world, "BRAVO", "BR-2027-402", peers=1)
     run, created = match_runs.start_run(session, world.region_id, actor="user:1", time_limit=10)
     session.commit()
+    assert created
     match_runs.execute_here(engine, run.id)
     session.expire_all()
     assert session.get(MatchRun, run.id).status in (RunStatus.optimal, RunStatus.feasible)
