@@ -12,7 +12,9 @@ The rules, in one place:
   the ledger page's balances and a matching problem's ``lent`` and ``received`` (so the
   proposal's "Before") are all read from ``positions``. (Before, a problem counted every entry
   whatever its date while the ledger page stopped at its period's end, so an acceptance dated
-  after today, as the demo seeds them, counted on one page and not the other.)
+  after today, as the demo seeds them, counted on one page and not the other.) A problem
+  leaves out the peers already accepted on its own requests, which the solver counts again as
+  locked pairs; the proposal page adds them back for "Before" (``accepted_when_run``).
 """
 
 from __future__ import annotations

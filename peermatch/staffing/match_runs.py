@@ -317,10 +317,29 @@ def build_problem(
     # The ledger's one balance, on the run's day (ledger.positions): the proposal's "Before"
     # equals the ledger page's balance for a period ending that day.
     standing = ledger.positions_by_code(session, region_id, on=today)
+    # A reviewer who accepted a seat on one of these requests is in the ledger already and
+    # comes back as a locked pair, which the solver counts again; so the problem leaves their
+    # peer out of lent and received (the proposal page adds it back for "Before").
+    home = {r.id: codes[r.partnership_id] for r in reviewers}
+    counted: Counter[tuple[str, str]] = Counter()
+    for a, q in held:
+        lender, receiver = home.get(a.reviewer_id), codes[q.partnership_id]
+        if a.request_id in keys and a.status == AssignmentStatus.accepted and lender != receiver:
+            counted[(str(lender), "lent")] += 1
+            counted[(receiver, "received")] += 1
     problem: dict[str, Any] = {
         "format": PROBLEM_FORMAT,
         "partnerships": [
-            {"id": code, **_counts(standing[code])} for code in sorted(codes.values())
+            {
+                "id": code,
+                **_counts(
+                    ledger.Position(
+                        standing[code].lent - counted[(code, "lent")],
+                        standing[code].received - counted[(code, "received")],
+                    )
+                ),
+            }
+            for code in sorted(codes.values())
         ],
         "reviewers": reviewer_docs,
         "requests": request_docs,

@@ -83,3 +83,47 @@ def test_the_proposals_before_is_the_ledger_pages_balance(alice_client, engine, 
     assert before == balance == {"Alphaton": -4, "Bravoton": 4, "Charlford": -1}
     for page in (proposal, ledger_page):
         assert ledger.BALANCE_RULE in page
+
+
+def test_an_accepted_reviewer_on_a_rematched_request_counts_once(
+    alice_client, engine, session, world
+):
+    # ALPHA's request has Bea (BRAVO) accepted, in the ledger, and a seat still to fill: the run
+    # keeps her as a locked pair. Before is the ledger's balance; After adds only the new pair.
+    q = request(session, world, "ALPHA", "AL-2027-403", status=RequestStatus.inviting, peers=2)
+    bea = Assignment(
+        request_id=q.id, reviewer_id=world.reviewers["Bea Bravo"], status=AssignmentStatus.accepted
+    )
+    session.add(bea)
+    session.flush()
+    ledger.record_acceptance(session, bea, on=dt.date.today())
+    session.commit()
+    run, created = match_runs.start_run(session, world.region_id, actor="user:1", time_limit=10)
+    session.commit()
+    assert created
+    match_runs.execute_here(engine, run.id)
+    session.expire_all()
+    run = session.get(MatchRun, run.id)
+
+    table = _table(alice_client.get(f"/runs/{run.id}").text, "Balance per partnership")
+    balance = {
+        name: numbers[-1]
+        for name, numbers in _table(
+            alice_client.get("/ledger").text, "Peers lent and received"
+        ).items()
+    }
+    assert {name: numbers[0] for name, numbers in table.items()} == balance
+    assert balance == {"Alphaton": -1, "Bravoton": 1, "Charlford": 0}
+    home = {r["id"]: r["partnership"] for r in run.problem["reviewers"]}
+    added = [
+        home[p["reviewer"]]
+        for p in run.solution["assignments"]
+        if p["reviewer"] != f"r-{world.reviewers['Bea Bravo']}"
+    ]
+    assert len(added) == 1
+    names = {"ALPHA": "Alphaton", "BRAVO": "Bravoton", "CHARLIE": "Charlford"}
+    expected = dict(balance)
+    if added[0] != "ALPHA":  # an internal peer counts neither way
+        expected[names[added[0]]] += 1
+        expected["Alphaton"] -= 1
+    assert {name: numbers[1] for name, numbers in table.items()} == expected

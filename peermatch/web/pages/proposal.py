@@ -8,6 +8,7 @@ pure, so each reason has its own unit test.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from peermatch.matching.problem import Pair
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
+    LedgerEntry,
     MatchRun,
     PairDecisionKind,
     Partnership,
@@ -294,16 +296,57 @@ def build_proposal(
             )
         )
     after = solution.get("balance", {})
+    accepted = accepted_when_run(session, run)
     balance = [
         BalanceRow(
             code=p["id"],
             name=short_name(partnerships[p["id"]].name) if p["id"] in partnerships else p["id"],
-            before=int(p.get("lent", 0)) - int(p.get("received", 0)),
+            before=int(p.get("lent", 0)) - int(p.get("received", 0)) + accepted[p["id"]],
             after=int(after.get(p["id"], 0)),
         )
         for p in run.problem.get("partnerships", [])
     ]
     return Proposal(teams=teams, balance=balance)
+
+
+def accepted_when_run(session: Session, run: MatchRun) -> Counter[str]:
+    """Per partnership code, the balance of the peers the run's problem left out of ``lent``
+    and ``received`` (``match_runs.build_problem``): those accepted, by the time the run
+    started, on its requests, which the solver counts again as locked pairs. Added to the
+    problem's balance it gives the ledger's balance on the run's day: the proposal's Before."""
+    locked = {(p["request"], p["reviewer"]) for p in run.problem.get("locked", [])}
+    if not locked:
+        return Counter()
+    request_ids = [request_id_of(q) for q, _ in locked]
+    codes = {
+        p.id: p.code
+        for p in session.exec(select(Partnership).where(Partnership.region_id == run.region_id))
+    }
+    net: Counter[tuple[int, int, int, int]] = Counter()
+    for entry, reviewer_id in session.exec(
+        select(LedgerEntry, Assignment.reviewer_id)
+        .join(Assignment, col(Assignment.id) == LedgerEntry.assignment_id)
+        .where(
+            col(LedgerEntry.request_id).in_(request_ids),
+            col(LedgerEntry.created_at) <= run.started_at,
+        )
+    ):
+        net[
+            (
+                entry.request_id,
+                reviewer_id,
+                entry.lender_partnership_id,
+                entry.receiver_partnership_id,
+            )
+        ] += entry.amount
+    result: Counter[str] = Counter()
+    keys = {request_id_of(q): q for q, _ in locked}
+    for (request_id, reviewer_id, lender, receiver), amount in net.items():
+        pair = (keys.get(request_id), match_runs.reviewer_key(reviewer_id))
+        if amount > 0 and pair in locked and lender in codes and receiver in codes:
+            result[codes[lender]] += amount
+            result[codes[receiver]] -= amount
+    return result
 
 
 # --- the balance chart -----------------------------------------------------------------------
