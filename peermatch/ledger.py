@@ -6,8 +6,15 @@ The rules, in one place:
   counts neither way (no entry), as in the matching contract;
 - withdrawing an accepted reviewer, or cancelling a request, reverses its entries with entries of
   amount -1 (the peer was not, in the end, lent); a completed request keeps them;
-- a partnership's balance is what it carried in (``opening_lent - opening_received``) plus the
-  peers it lent minus the peers it received. Positive: it is owed peers.
+- a partnership's balance on a day is what it carried in (``opening_lent - opening_received``)
+  plus the peers it lent minus the peers it received, counting the entries dated up to and
+  including that day (``positions``). Positive: it is owed peers. It is the one definition:
+  the ledger page's balances and a matching problem's ``lent`` and ``received`` (so the
+  proposal's "Before") are all read from ``positions``. (Before, a problem counted every entry
+  whatever its date while the ledger page stopped at its period's end, so an acceptance dated
+  after today, as the demo seeds them, counted on one page and not the other.) A problem
+  leaves out the peers already accepted on its own requests, which the solver counts again as
+  locked pairs; the proposal page adds them back for "Before" (``accepted_when_run``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,25 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from peermatch.models import Assignment, LedgerEntry, Partnership, Reviewer, ReviewRequest
+
+# Said on every page that shows a balance, so that each says which entries count.
+BALANCE_RULE = (
+    "Balance: peers lent minus peers received, counting opening balances and every place "
+    "accepted up to that day, less those withdrawn or cancelled."
+)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A partnership's standing on a day: every peer it lent and received up to and including
+    that day (net of reversals), the carried-in figures included."""
+
+    lent: int
+    received: int
+
+    @property
+    def balance(self) -> int:
+        return self.lent - self.received
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,30 @@ def reverse_request(
     return [e for a in assignments for e in reverse_assignment(session, a, on=on)]
 
 
+def positions(
+    session: Session, region_id: int, *, on: dt.date | None = None
+) -> dict[int, Position]:
+    """Every partnership of the region (by id): its position at the end of ``on`` (None: every
+    entry, whatever its date). The one definition of a balance (see the module doc)."""
+    sums = _sums(session, region_id, None, on)
+    result = {}
+    for p in session.exec(select(Partnership).where(Partnership.region_id == region_id)):
+        assert p.id is not None
+        lent, received = sums.get(p.id, (0, 0))
+        result[p.id] = Position(p.opening_lent + lent, p.opening_received + received)
+    return result
+
+
+def positions_by_code(session: Session, region_id: int, *, on: dt.date) -> dict[str, Position]:
+    """``positions`` keyed by partnership code: the ``lent`` and ``received`` of a matching
+    problem built on ``on``."""
+    codes = {
+        p.id: p.code
+        for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
+    }
+    return {codes[pid]: pos for pid, pos in positions(session, region_id, on=on).items()}
+
+
 def balances(
     session: Session,
     region_id: int,
@@ -102,37 +152,32 @@ def balances(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[Balance]:
-    """Every partnership of the region, by code: opening balance at ``start``, lent and
-    received from ``start`` to ``end`` inclusive (either may be open)."""
+    """Every partnership of the region, by code: its balance at the start of ``start`` and the
+    peers lent and received from ``start`` to ``end`` inclusive (either may be open), so that
+    the balance at the end is ``positions(on=end)``'s."""
     partnerships = session.exec(
         select(Partnership).where(Partnership.region_id == region_id).order_by(Partnership.code)
     ).all()
-    before = _sums(session, region_id, None, start - dt.timedelta(days=1) if start else None)
-    during = _sums(session, region_id, start, end) if start or end else None
+    closing = positions(session, region_id, on=end)
+    opening = (
+        positions(session, region_id, on=start - dt.timedelta(days=1))
+        if start
+        else {p.id: Position(p.opening_lent, p.opening_received) for p in partnerships}
+    )
     result = []
     for p in partnerships:
         assert p.id is not None
-        lent_before, received_before = before.get(p.id, (0, 0))
-        if during is None:  # the whole history is "during"; nothing before it but the opening
-            lent, received = lent_before, received_before
-            lent_before = received_before = 0
-        else:
-            lent, received = during.get(p.id, (0, 0))
-        opening = p.opening_lent - p.opening_received + lent_before - received_before
-        result.append(Balance(p.id, p.code, p.name, opening, lent, received))
-    return result
-
-
-def totals(session: Session, region_id: int) -> dict[str, tuple[int, int]]:
-    """Per partnership code, all peers ever lent and received, the carried-in figures
-    included: the ``lent`` and ``received`` of a matching problem."""
-    sums = _sums(session, region_id, None, None)
-    partnerships = session.exec(select(Partnership).where(Partnership.region_id == region_id))
-    result = {}
-    for p in partnerships:
-        assert p.id is not None
-        lent, received = sums.get(p.id, (0, 0))
-        result[p.code] = (p.opening_lent + lent, p.opening_received + received)
+        before, after = opening[p.id], closing[p.id]
+        result.append(
+            Balance(
+                p.id,
+                p.code,
+                p.name,
+                before.balance,
+                after.lent - before.lent,
+                after.received - before.received,
+            )
+        )
     return result
 
 

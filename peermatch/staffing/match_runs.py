@@ -362,14 +362,30 @@ def build_problem(
         }
         request_docs.append(doc)
 
-    totals = ledger.totals(session, region_id)
+    # The ledger's one balance, on the run's day (ledger.positions): the proposal's "Before"
+    # equals the ledger page's balance for a period ending that day.
+    standing = ledger.positions_by_code(session, region_id, on=today)
+    # A reviewer who accepted a seat on one of these requests is in the ledger already and
+    # comes back as a locked pair, which the solver counts again; so the problem leaves their
+    # peer out of lent and received (the proposal page adds it back for "Before").
+    home = {r.id: codes[r.partnership_id] for r in reviewers}
+    counted: Counter[tuple[str, str]] = Counter()
+    for a, q in held:
+        lender, receiver = home.get(a.reviewer_id), codes[q.partnership_id]
+        if a.request_id in keys and a.status == AssignmentStatus.accepted and lender != receiver:
+            counted[(str(lender), "lent")] += 1
+            counted[(receiver, "received")] += 1
     problem: dict[str, Any] = {
         "format": PROBLEM_FORMAT,
         "partnerships": [
             {
                 "id": code,
-                "lent": totals.get(code, (0, 0))[0],
-                "received": totals.get(code, (0, 0))[1],
+                **_counts(
+                    ledger.Position(
+                        standing[code].lent - counted[(code, "lent")],
+                        standing[code].received - counted[(code, "received")],
+                    )
+                ),
             }
             for code in sorted(codes.values())
         ],
@@ -381,6 +397,16 @@ def build_problem(
         ],
     }
     problem["as_of"] = today.isoformat()
+    if (earlier := previous_proposal(session, region_id)) is not None:
+        # Stable re-runs: the teams of the region's latest coordinator proposal, for the
+        # requests still in this problem, so that a re-run changes only the teams it must.
+        assert earlier.solution is not None
+        wanted_keys = set(keys.values())
+        problem["previous"] = [
+            {"request": pair["request"], "reviewer": pair["reviewer"]}
+            for pair in earlier.solution["assignments"]
+            if pair["request"] in wanted_keys
+        ]
     return problem
 
 
@@ -394,6 +420,32 @@ def problem_for(
     """``build_problem`` read with the contract's parser: the typed problem the solver and the
     validator take (ProblemError if the locked pairs break a rule)."""
     return parse_problem(build_problem(session, region_id, today=today, only=only))
+
+
+def _counts(position: ledger.Position) -> dict[str, int]:
+    """A problem's ``lent`` and ``received`` (counts, at least 0) with the position's balance.
+    Only a reversal dated before its acceptance can make a side negative on a day; both sides
+    are then raised alike, which keeps the balance."""
+    low = min(0, position.lent, position.received)
+    return {"lent": position.lent - low, "received": position.received - low}
+
+
+# Runs whose proposal a later run keeps stable: a coordinator's (web or command line), not a
+# worker's re-match of freed seats.
+PROPOSING = ("coordinator", "cli")
+
+
+def previous_proposal(session: Session, region_id: int) -> MatchRun | None:
+    """The region's latest solved coordinator run (its proposal is the one a re-run keeps)."""
+    return session.exec(
+        select(MatchRun)
+        .where(
+            MatchRun.region_id == region_id,
+            col(MatchRun.status).in_(SOLVED),
+            col(MatchRun.purpose).in_(PROPOSING),
+        )
+        .order_by(col(MatchRun.id).desc())
+    ).first()
 
 
 # --- starting and stopping -------------------------------------------------------------------

@@ -76,6 +76,11 @@ def test_a_coordinator_runs_matching_adjusts_and_approves(browser, live_url, wor
     section = page.locator("section", has=page.get_by_role("heading", name="AL-2027-777"))
     assert dropped not in _team_names(section)
     assert dropped in section.get_by_text("Excluded from this request").locator("..").inner_text()
+    changes = page.locator("#changes")  # what changed since the first run: that seat alone
+    assert changes.get_by_role("heading", name="What changed since run").is_visible()
+    assert f"A coordinator excluded {dropped} from this request" in changes.inner_text()
+    assert_accessible(page)
+    changes.screenshot(path=str(artifacts / "proposal-changes.png"))
 
     page.get_by_role("button", name="Approve this proposal").click()
     page.get_by_text("Proposal approved").wait_for()

@@ -65,7 +65,11 @@ def test_an_acceptance_lends_a_peer_and_a_reversal_takes_it_back(session, three,
         1,
         -1,
     )
-    assert ledger.totals(session, alpha.region_id)["GAMMA"] == (3, 0)
+    assert ledger.positions_by_code(session, alpha.region_id, on=DAY)["GAMMA"] == (
+        ledger.Position(lent=3, received=0)
+    )
+    before = ledger.positions_by_code(session, alpha.region_id, on=DAY - dt.timedelta(days=1))
+    assert before["GAMMA"] == ledger.Position(lent=2, received=0)  # the opening alone
 
     assert len(ledger.reverse_assignment(session, assignment, on=DAY)) == 1
     assert ledger.reverse_assignment(session, assignment, on=DAY) == []  # only once

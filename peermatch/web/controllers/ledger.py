@@ -89,6 +89,7 @@ class LedgerController(Controller):
                 "errors": errors,
                 "error_summary": [{"text": m, "href": f"#{k}-day"} for k, m in errors.items()],
                 "query": _query(start, end),
+                "balance_rule": ledger.BALANCE_RULE,
             },
             status_code=400 if errors else 200,
         )

@@ -12,7 +12,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Engine
 
-from peermatch.errors import DomainError
+from peermatch import ledger
+from peermatch.errors import DomainError, NotFound
 from peermatch.models import PairDecisionKind, utcnow
 from peermatch.settings import Settings
 from peermatch.staffing import match_runs
@@ -134,7 +135,9 @@ class RunController(Controller):
 _ACTIONS = {"locked", "excluded", "remove"}
 
 
-def _view(request: Request[Any, Any, Any], db: Db, run_id: int) -> proposal.RunView:
+def _view(
+    request: Request[Any, Any, Any], db: Db, run_id: int, *, compare_with: int | None = None
+) -> proposal.RunView:
     vocab = load_vocabulary()
     return proposal.run_view(
         db,
@@ -142,18 +145,35 @@ def _view(request: Request[Any, Any, Any], db: Db, run_id: int) -> proposal.RunV
         run_id,
         skill_label=vocab.skill_label,
         agency_label=vocab.agency_label,
+        compare_with=compare_with,
     )
+
+
+def _compare_with(request: Request[Any, Any, Any]) -> int | None:
+    """``?compare=N``: the run to compare with; an id that is not a number is not found."""
+    value = request.query_params.get("compare")
+    if value is None or value == "":
+        return None
+    number = parse_int(value)
+    if number is None:
+        raise NotFound("There is no such run to compare with")
+    return number
 
 
 def _context(view: proposal.RunView) -> dict[str, Any]:
     elapsed = (utcnow() - view.run.started_at).total_seconds()
-    return {"view": view, "run": view.run, "elapsed": max(0, int(elapsed))}
+    return {
+        "view": view,
+        "run": view.run,
+        "elapsed": max(0, int(elapsed)),
+        "balance_rule": ledger.BALANCE_RULE,
+    }
 
 
 def _show(
     request: Request[Any, Any, Any], db: Db, run_id: int, *, error: str | None = None
 ) -> Template:
-    view = _view(request, db, run_id)
+    view = _view(request, db, run_id, compare_with=_compare_with(request))
     done = str(request.query_params.get("done") or "")
     if done in ("started", "already") and not view.active:
         done = ""  # reloaded once the run ended: the page itself says how it went

@@ -7,15 +7,21 @@ pure, so each reason has its own unit test.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from peermatch.dates import govuk_date
+from peermatch.matching.io import ProblemError
+from peermatch.matching.problem import Pair
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
+    LedgerEntry,
     MatchRun,
     PairDecisionKind,
     Partnership,
@@ -23,7 +29,7 @@ from peermatch.models import (
     ReviewerSkill,
     ReviewRequest,
 )
-from peermatch.staffing import match_runs
+from peermatch.staffing import compare, match_runs
 from peermatch.staffing.match_runs import (
     decisions_for,
     request_id_of,
@@ -290,16 +296,57 @@ def build_proposal(
             )
         )
     after = solution.get("balance", {})
+    accepted = accepted_when_run(session, run)
     balance = [
         BalanceRow(
             code=p["id"],
             name=short_name(partnerships[p["id"]].name) if p["id"] in partnerships else p["id"],
-            before=int(p.get("lent", 0)) - int(p.get("received", 0)),
+            before=int(p.get("lent", 0)) - int(p.get("received", 0)) + accepted[p["id"]],
             after=int(after.get(p["id"], 0)),
         )
         for p in run.problem.get("partnerships", [])
     ]
     return Proposal(teams=teams, balance=balance)
+
+
+def accepted_when_run(session: Session, run: MatchRun) -> Counter[str]:
+    """Per partnership code, the balance of the peers the run's problem left out of ``lent``
+    and ``received`` (``match_runs.build_problem``): those accepted, by the time the run
+    started, on its requests, which the solver counts again as locked pairs. Added to the
+    problem's balance it gives the ledger's balance on the run's day: the proposal's Before."""
+    locked = {(p["request"], p["reviewer"]) for p in run.problem.get("locked", [])}
+    if not locked:
+        return Counter()
+    request_ids = [request_id_of(q) for q, _ in locked]
+    codes = {
+        p.id: p.code
+        for p in session.exec(select(Partnership).where(Partnership.region_id == run.region_id))
+    }
+    net: Counter[tuple[int, int, int, int]] = Counter()
+    for entry, reviewer_id in session.exec(
+        select(LedgerEntry, Assignment.reviewer_id)
+        .join(Assignment, col(Assignment.id) == LedgerEntry.assignment_id)
+        .where(
+            col(LedgerEntry.request_id).in_(request_ids),
+            col(LedgerEntry.created_at) <= run.started_at,
+        )
+    ):
+        net[
+            (
+                entry.request_id,
+                reviewer_id,
+                entry.lender_partnership_id,
+                entry.receiver_partnership_id,
+            )
+        ] += entry.amount
+    result: Counter[str] = Counter()
+    keys = {request_id_of(q): q for q, _ in locked}
+    for (request_id, reviewer_id, lender, receiver), amount in net.items():
+        pair = (keys.get(request_id), match_runs.reviewer_key(reviewer_id))
+        if amount > 0 and pair in locked and lender in codes and receiver in codes:
+            result[codes[lender]] += amount
+            result[codes[receiver]] -= amount
+    return result
 
 
 # --- the balance chart -----------------------------------------------------------------------
@@ -405,6 +452,156 @@ def held_back_teams(session: Session, run: MatchRun) -> list[HeldBack]:
     return teams
 
 
+# --- what changed since another run ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    change: str  # "Added" or "Removed", in words, never colour alone
+    reviewer: str
+    why: str
+
+
+@dataclass(frozen=True)
+class RequestChangeTable:
+    request_id: int
+    reference: str
+    lines: list[ChangeLine]
+
+
+@dataclass(frozen=True)
+class CompareChoice:
+    run_id: int
+    label: str
+
+
+@dataclass
+class Comparison:
+    """The run's proposal against another run's (``other``); ``problem`` says why it could not
+    be compared (then ``tables`` is empty)."""
+
+    other: MatchRun
+    tables: list[RequestChangeTable]
+    problem: str | None = None
+
+    @property
+    def added(self) -> int:
+        return sum(1 for t in self.tables for line in t.lines if line.change == "Added")
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for t in self.tables for line in t.lines if line.change == "Removed")
+
+
+def _reference(key: str) -> str:
+    """ "AL-2027-001" for "ALPHA/AL-2027-001#12"."""
+    return key.split("/", 1)[-1].rsplit("#", 1)[0]
+
+
+def change_words(change: compare.Change, name: str, other_run: int, partnership: str) -> str:
+    """Why a pair was added to or removed from a request's team, in words."""
+    if change.added:
+        return {
+            "new_request": f"New request: it was not in run {other_run}",
+            "replaces": "Takes a seat freed on this request",
+            "filled": f"Fills a seat that run {other_run} left empty",
+        }[change.reason]
+    if change.reason == "ineligible":
+        return breach_words(change.rule or "", name, partnership)
+    if change.reason == "elsewhere":
+        if change.other:
+            return (
+                f"{name} is now proposed for {_reference(change.other)} and has no capacity "
+                "for both"
+            )
+        return f"{name} has no capacity left: their places are held on other requests"
+    return {
+        "request_gone": "The request is not in this run: its team was invited, or it was "
+        "completed or cancelled",
+        "excluded": f"A coordinator excluded {name} from this request",
+        "declined": f"{name} declined, did not answer in time, or was withdrawn from this request",
+        "balance": f"No rule ruled {name} out: another team evens out the reciprocity balance",
+    }[change.reason]
+
+
+def compare_choices(session: Session, run: MatchRun) -> list[CompareChoice]:
+    """The region's earlier solved runs, newest first: what the run can be compared with."""
+    rows = session.exec(
+        select(MatchRun.id, MatchRun.started_at, MatchRun.status)
+        .where(
+            MatchRun.region_id == run.region_id,
+            col(MatchRun.status).in_(match_runs.SOLVED),
+            col(MatchRun.id) < (run.id or 0),
+        )
+        .order_by(col(MatchRun.id).desc())
+        .limit(100)
+    ).all()
+    return [
+        CompareChoice(
+            run_id=run_id or 0,
+            label=f"Run {run_id}, {govuk_date(started)} at {started:%H:%M} UTC ({status})",
+        )
+        for run_id, started, status in rows
+    ]
+
+
+def comparison(session: Session, run: MatchRun, other: MatchRun) -> Comparison:
+    """What changed in ``run``'s proposal since ``other``'s (both of one region)."""
+    if other.id == run.id:
+        return Comparison(other, [], "Choose another run to compare this one with.")
+    if other.status not in match_runs.SOLVED or not other.solution:
+        return Comparison(other, [], f"Run {other.id} has no proposal to compare with.")
+    assert run.solution is not None
+    try:
+        earlier = compare.read(other.problem, other.solution)
+        later = compare.read(run.problem, run.solution)
+    except ProblemError:
+        return Comparison(other, [], f"Run {other.id} was stored in a form that cannot be read.")
+    later_keys = {request_id_of(q.id): q.id for q in later.problem.requests}
+    request_ids = {request_id_of(q.id) for q in earlier.problem.requests} | set(later_keys)
+    exclusions = {
+        Pair(later_keys[d.request_id], match_runs.reviewer_key(d.reviewer_id))
+        for d in decisions_for(session, later_keys)
+        if d.kind == PairDecisionKind.excluded
+    }
+    changes = compare.compare(earlier, later, coordinator_exclusions=exclusions)
+    names = reviewer_names(
+        session, {reviewer_id_of(c.reviewer) for rc in changes for c in (*rc.added, *rc.removed)}
+    )
+    requests = {
+        q.id: q
+        for q in session.exec(select(ReviewRequest).where(col(ReviewRequest.id).in_(request_ids)))
+    }
+    homes = {
+        p.id: short_name(p.name)
+        for p in session.exec(select(Partnership).where(Partnership.region_id == run.region_id))
+    }
+    tables = []
+    for rc in changes:
+        request_id = request_id_of(rc.request)
+        record = requests.get(request_id)
+        home = homes.get(record.partnership_id, "") if record else ""
+        lines = []
+        for change in (*rc.removed, *rc.added):
+            reviewer_id = reviewer_id_of(change.reviewer)
+            name = names.get(reviewer_id, f"Reviewer {reviewer_id} (removed)")
+            lines.append(
+                ChangeLine(
+                    change="Added" if change.added else "Removed",
+                    reviewer=name,
+                    why=change_words(change, name, other.id or 0, home),
+                )
+            )
+        tables.append(
+            RequestChangeTable(
+                request_id=request_id,
+                reference=record.reference if record else _reference(rc.request),
+                lines=lines,
+            )
+        )
+    return Comparison(other, tables)
+
+
 @dataclass
 class RunView:
     run: MatchRun
@@ -414,10 +611,29 @@ class RunView:
     requests: int  # requests the run covers
     # Approved runs: the teams that were not invited because they no longer held, in words.
     held_back: list[HeldBack] = field(default_factory=list)
+    # Solved runs: what changed since an earlier run (the region's previous solved run unless
+    # the coordinator chose another), and the runs they can choose from.
+    comparison: Comparison | None = None
+    compare_choices: list[CompareChoice] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
         return self.run.status in ("queued", "running")
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The day the run's problem was built: its balances are the ledger's on that day."""
+        value = self.run.problem.get("as_of")
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+    @property
+    def compare_items(self) -> list[dict[str, Any]]:
+        """The "Compare with run" select's options, the run compared with selected."""
+        chosen = self.comparison.other.id if self.comparison else None
+        return [
+            {"value": c.run_id, "text": c.label, "selected": c.run_id == chosen}
+            for c in self.compare_choices
+        ]
 
 
 def run_view(
@@ -427,14 +643,28 @@ def run_view(
     *,
     skill_label: Callable[[str], str] = str,
     agency_label: Callable[[str], str] = str,
+    compare_with: int | None = None,
 ) -> RunView:
-    """A run of the coordinator's region (NotFound otherwise) with its proposal."""
+    """A run of the coordinator's region (NotFound otherwise) with its proposal, and what
+    changed since ``compare_with`` (NotFound outside the region) or the region's previous
+    solved run."""
     from peermatch.staffing.match_runs import approval_problem, get_run, recover_stale
 
     recover_stale(session, region_id=region_id)
     run = get_run(session, region_id, run_id)
+    other = get_run(session, region_id, compare_with) if compare_with is not None else None
     proposal = build_proposal(session, run, skill_label=skill_label, agency_label=agency_label)
+    choices: list[CompareChoice] = []
+    changed = None
+    if proposal is not None:
+        choices = compare_choices(session, run)
+        if other is None and choices:
+            other = get_run(session, region_id, choices[0].run_id)
+        if other is not None:
+            changed = comparison(session, run, other)
     return RunView(
+        comparison=changed,
+        compare_choices=choices,
         run=run,
         proposal=proposal,
         chart=balance_chart(proposal.balance) if proposal else None,
