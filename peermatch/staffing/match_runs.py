@@ -375,6 +375,7 @@ def build_problem(
         if a.request_id in keys and a.status == AssignmentStatus.accepted and lender != receiver:
             counted[(str(lender), "lent")] += 1
             counted[(receiver, "received")] += 1
+    present = {doc["id"] for doc in reviewer_docs}
     problem: dict[str, Any] = {
         "format": PROBLEM_FORMAT,
         "partnerships": [
@@ -392,8 +393,11 @@ def build_problem(
         "reviewers": reviewer_docs,
         "requests": request_docs,
         "locked": [{"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(locked)],
+        # Only reviewers in the problem: one made inactive since cannot be placed anyway.
         "excluded": [
-            {"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(excluded)
+            {"request": keys[q], "reviewer": reviewer_key(r)}
+            for q, r in sorted(excluded)
+            if reviewer_key(r) in present
         ],
     }
     problem["as_of"] = today.isoformat()
