@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from peermatch import audit, registry
+from peermatch import audit, organisations, registry
 from peermatch.errors import ValidationFailed
 from peermatch.models import Reviewer
 from peermatch.registry import ReviewerInput
@@ -36,15 +36,21 @@ COLUMNS = (
     "conflicts",
     "prior_reviews",
     "last_review_on",
+    "organisation",
 )
-# Added after the first release: a file without them still imports (0 and blank).
-OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on")
+# Added after the first release: a file without them still imports (0, blank, and the default
+# organisation "<Partnership> <agency label>").
+OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on", "organisation")
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5_000
 _TRUE = {"yes", "y", "true", "1", ""}
 _FALSE = {"no", "n", "false", "0"}
 # Rule errors name ReviewerInput fields; a CSV user knows the columns.
-_COLUMN_OF = {"partnership_id": "partnership", "conflict_partnership_ids": "conflicts"}
+_COLUMN_OF = {
+    "partnership_id": "partnership",
+    "conflict_partnership_ids": "conflicts",
+    "organisation_id": "organisation",
+}
 
 
 @dataclass
@@ -169,6 +175,15 @@ def _check_rows(
             )
             continue
         data, problems = _parse(values, by_code, unknown)
+        if name := values.get("organisation", "").strip():
+            org = organisations.find_by_name(session, region_id, name)
+            if org is None:
+                problems["organisation"] = (
+                    f"Unknown organisation {name!r}; add it on the Organisations page first, "
+                    "or leave the cell blank for the partnership's own"
+                )
+            else:
+                data.organisation_id = org.id
         data = registry.clean_input(data)
         rule_errors = registry.validation_errors(
             session, region_id, data, partnerships=partnerships
@@ -354,6 +369,7 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
             ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
             r.prior_reviews,
             r.last_review_on.isoformat() if r.last_review_on else "",
+            r.organisation_name,
         ]
         writer.writerow([spreadsheet_cell(cell) for cell in cells])
     return out.getvalue()
