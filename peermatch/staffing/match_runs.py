@@ -114,6 +114,11 @@ def reviewer_key(reviewer_id: int | None) -> str:
     return f"r-{reviewer_id}"
 
 
+def organisation_key(organisation_id: int) -> str:
+    """An organisation's stable id in a matching problem."""
+    return f"o-{organisation_id}"
+
+
 def parse_id(key: str) -> tuple[str, int]:
     """``("request", 12)`` for ``"DUN/DUN-2027-041#12"``, ``("reviewer", 123)`` for
     ``"r-123"``; ValueError for anything else."""
@@ -293,6 +298,8 @@ def build_problem(
             "unavailable": away[r.id],
             "conflicts": sorted(set(conflicts[r.id])),
         }
+        if r.organisation_id is not None:
+            doc["organisation"] = organisation_key(r.organisation_id)
         # Experience and practice (MATCHING.md): reviews before PeerMatch plus those it recorded.
         completed, last_on = practice.get(r.id, (r.prior_reviews, r.last_review_on))
         doc["reviews_completed"] = completed
@@ -312,6 +319,11 @@ def build_problem(
             "to": q.window_end.isoformat(),
             "needs_experienced": q.needs_experienced,
         }
+        if q.organisations_involved:
+            # Independence by employer (docs/matching.md): whatever the reviewer's partnership.
+            doc["organisations_involved"] = sorted(
+                organisation_key(o) for o in q.organisations_involved
+            )
         request_docs.append(doc)
 
     totals = ledger.totals(session, region_id)
