@@ -21,7 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from peermatch.api.auth import ApiGate, provide_client
-from peermatch.api.controllers import RequestController, ReviewerController, read_ledger
+from peermatch.api.controllers import (
+    RequestController,
+    ReviewerController,
+    read_ledger,
+    read_organisations,
+)
 from peermatch.api.docs import LocalSwaggerRenderPlugin
 from peermatch.api.service import ForeignResource, record_foreign_attempt
 from peermatch.settings import Settings
@@ -62,7 +67,7 @@ def create_api_router(engine: Engine, settings: Settings) -> Router:
 
     return Router(
         path="/api/v1",
-        route_handlers=[RequestController, ReviewerController, read_ledger],
+        route_handlers=[RequestController, ReviewerController, read_ledger, read_organisations],
         guards=[check_key],
         dependencies={
             "db": Provide(provide_db),
