@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from peermatch import organisations, registry
 from peermatch.errors import ValidationFailed
+from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web.forms import (
     ReviewerForm,
     error_summary,
@@ -17,7 +18,6 @@ from peermatch.web.forms import (
     parse_int,
     provide_form,
 )
-from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web.params import Db, Form, Me, ReviewerId
 
 PER_PAGE = 25
