@@ -253,6 +253,9 @@ def update_api_reviewer(
 ) -> schemas.ReviewerOut:
     """Change the fields sent, keep the rest (declared conflicts included)."""
     data = _own_reviewer(session, client, reviewer_id).as_input()
+    if patch.agency is not msgspec.UNSET and patch.agency != data.agency:
+        # Their organisation is of the old agency: they move to their partnership's own one.
+        data.organisation_id = None
     for name in ("name", "email", "agency", "job_role", "capacity", "active", "accredited_on"):
         value = getattr(patch, name)
         if value is not msgspec.UNSET:

@@ -60,3 +60,21 @@ def test_an_organisation_not_serving_the_partnership_is_refused(
 def test_organisations_involved_is_optional(alpha):
     response = alpha.post("/api/v1/requests", json=REQUEST)
     assert response.status_code == 201 and response.json()["organisations_involved"] == []
+
+
+def test_changing_a_reviewers_agency_moves_them_to_their_partnerships_own_organisation(
+    alpha, session, region_a
+):
+    from api_payloads import REVIEWER
+
+    from peermatch import registry
+
+    created = alpha.post("/api/v1/reviewers", json={**REVIEWER, "agency": "police"})
+    assert created.status_code == 201, created.text
+    rid = created.json()["id"]
+    response = alpha.patch(f"/api/v1/reviewers/{rid}", json={"agency": "health"})
+    assert response.status_code == 200, response.text
+    session.expire_all()
+    view = registry.get_reviewer(session, region_a.id, rid)
+    org = organisations.get_organisation(session, region_a.id, view.organisation_id)
+    assert org.agency == "health" and view.organisation_name.startswith("Alphaton")
