@@ -299,3 +299,42 @@ def test_one_of_the_same_agency_type_from_an_uninvolved_organisation_can_be_prop
     # ALPHA's own police are out by agency type as well (their organisation is involved here,
     # and would be by type anyway).
     assert "police" in problem["requests"][0]["agencies_involved"]
+
+
+# --- the CSV ---------------------------------------------------------------------------------
+
+CSV_HEADER = "name,email,partnership,agency,job_role,skills,capacity,active,accredited_on,unavailable,conflicts,organisation\n"  # noqa: E501
+
+
+def test_the_csv_names_each_reviewers_organisation_and_exports_it(session, world):
+    from peermatch import reviewer_csv
+
+    org = _force(session, world)
+    content = (
+        CSV_HEADER
+        + "Pat Police,pat@example.org,BRAVO,police,,,1,yes,,,,northshire  POLICE\n"
+        + "Hal Health,hal@example.org,BRAVO,health,,,1,yes,,,,\n"
+    )
+    assert reviewer_csv.apply_import(session, world.region_id, content.encode(), actor="t") == 2
+    views = {v.name: v for v in registry.all_reviewers(session, world.region_id)}
+    assert views["Pat Police"].organisation_id == org.id
+    assert views["Hal Health"].organisation_name.startswith("Bravoton Partnership")
+    exported = reviewer_csv.export_reviewers(session, world.region_id)
+    assert '"Pat Police"' in exported and '"Northshire Police"' in exported
+
+
+def test_an_unknown_or_unfitting_organisation_is_a_problem_on_its_row(session, world):
+    from peermatch import reviewer_csv
+
+    _force(session, world, codes=("ALPHA",))
+    content = (
+        CSV_HEADER
+        + "Pat Police,pat@example.org,BRAVO,police,,,1,yes,,,,Northshire Police\n"
+        + "Hal Health,hal@example.org,ALPHA,health,,,1,yes,,,,Northshire Police\n"
+        + "Uma Unknown,uma@example.org,ALPHA,police,,,1,yes,,,,Southshire Police\n"
+    )
+    preview = reviewer_csv.preview_import(session, world.region_id, content.encode())
+    problems = {(e.line, e.field): e.message for e in preview.errors}
+    assert "does not serve" in problems[(2, "organisation")]
+    assert "is a Police organisation" in problems[(3, "organisation")]
+    assert "Unknown organisation" in problems[(4, "organisation")]
