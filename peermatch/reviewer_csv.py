@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from peermatch import audit, organisations, registry
 from peermatch.errors import ValidationFailed
-from peermatch.models import Reviewer
+from peermatch.models import Partnership, Reviewer
 from peermatch.registry import ReviewerInput
 from peermatch.text import from_spreadsheet_cell, spreadsheet_cell
 
@@ -177,7 +177,10 @@ def _check_rows(
         data, problems = _parse(values, by_code, unknown)
         if name := values.get("organisation", "").strip():
             org = organisations.find_by_name(session, region_id, name)
-            if org is None:
+            home = partnerships.get(data.partnership_id or 0)
+            if org is None and home is not None and _is_default(name, home, data.agency):
+                pass  # the partnership's own, created on import: an export imports back
+            elif org is None:
                 problems["organisation"] = (
                     f"Unknown organisation {name!r}; add it on the Organisations page first, "
                     "or leave the cell blank for the partnership's own"
@@ -199,6 +202,11 @@ def _check_rows(
         if not problems:
             preview.rows.append(data)
     return preview
+
+
+def _is_default(name: str, partnership: Partnership, agency: str) -> bool:
+    wanted = " ".join(name.split()).lower()
+    return wanted == organisations.default_name(partnership, agency.strip()).lower()
 
 
 def _in_column_order(problems: dict[str, str]) -> list[tuple[str, str]]:
