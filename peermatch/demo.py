@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from peermatch import accounts, ledger, registry, reviewer_csv
+from peermatch import accounts, ledger, organisations, registry, reviewer_csv
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
@@ -71,6 +71,21 @@ def _region(session: Session, entry: dict[str, Any]) -> Region:
         )
         for p in entry["partnerships"]
     )
+    session.flush()
+    # Shared employers (a police force, an integrated care board) before the reviewers that
+    # name them; everyone else goes to their partnership's own organisation on import.
+    for org in entry.get("organisations", []):
+        organisations.create_organisation(
+            session,
+            region.id,
+            name=org["name"],
+            agency=org["agency"],
+            partnership_ids=[
+                registry.find_partnership(session, region.id, code).id or 0
+                for code in org["partnerships"]
+            ],
+            actor=ACTOR,
+        )
     accounts.create_user(
         session,
         email=entry["coordinator"]["email"],
@@ -99,6 +114,10 @@ def _request(session: Session, entry: dict[str, Any]) -> None:
         peers=entry["peers"],
         high_profile=entry["high_profile"],
         agencies_involved=entry["agencies_involved"],
+        organisations_involved=[
+            _organisation_id(session, region.id, name)
+            for name in entry.get("organisations_involved", [])
+        ],
         required_skills=entry["required_skills"],
         notified_on=_date(entry["notified_on"]),
         statutory_deadline=_date(entry.get("statutory_deadline")),
@@ -112,6 +131,12 @@ def _request(session: Session, entry: dict[str, Any]) -> None:
         status=RequestStatus(entry["status"]),
         source=RequestSource.seed,
     )
+
+
+def _organisation_id(session: Session, region_id: int, name: str) -> int:
+    found = organisations.find_by_name(session, region_id, name)
+    assert found is not None and found.id is not None, name
+    return found.id
 
 
 # Seats held in the demo: staffed and completed requests have every seat accepted, a request
@@ -149,6 +174,7 @@ def _seat_demo_teams(session: Session) -> None:
                 and r.partnership_id != request.partnership_id
                 and regions[r.partnership_id] == regions[request.partnership_id]
                 and r.agency not in request.agencies_involved
+                and r.organisation_id not in (request.organisations_involved or [])
                 and (r.id, request.partnership_id) not in conflicts
                 and not any(
                     a.reviewer_id == r.id

@@ -107,9 +107,34 @@ class Partnership(SQLModel, table=True):
     opening_received: int = 0
 
 
+class Organisation(SQLModel, table=True):
+    """An employer (a police force, an integrated care board, a council's children's services).
+    One may serve several partnerships of its region; independence is by organisation."""
+
+    __table_args__ = (UniqueConstraint("region_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    name: str = Field(max_length=120)
+    agency: str = Field(max_length=40)  # its agency type, a vocabulary code
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class OrganisationPartnership(SQLModel, table=True):
+    """The partnerships an organisation serves (many to many)."""
+
+    organisation_id: int = Field(
+        foreign_key="organisation.id", primary_key=True, ondelete="CASCADE"
+    )
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+
+
 class Reviewer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    # The reviewer's employer; the services always set it (NULL only in rows written before
+    # migration 0006, which fills them).
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     name: str = Field(max_length=120)
     # Stored lower-cased; unique across the whole service.
     email: str = Field(sa_column=Column(String(254), unique=True, nullable=False))
@@ -154,6 +179,9 @@ class ReviewRequest(SQLModel, table=True):
     methodology: str = Field(max_length=40)
     high_profile: bool = False
     agencies_involved: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Ids of the organisations involved in the case (migration 0006); their agency types are
+    # always among ``agencies_involved`` too.
+    organisations_involved: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     required_skills: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     peers: int = 2
     window_start: dt.date

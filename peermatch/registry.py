@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, case, delete, exists, func
@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from peermatch import audit, email_address, text
+from peermatch import audit, email_address, organisations, text
 from peermatch.errors import NotFound, ValidationFailed
 from peermatch.models import (
     Assignment,
     AssignmentStatus,
+    Organisation,
     Partnership,
     Region,
     RequestStatus,
@@ -70,6 +71,9 @@ class ReviewerInput:
     last_review_on: dt.date | None = None
     unavailable: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     conflict_partnership_ids: list[int] = field(default_factory=list)
+    # The employer; None: keep the reviewer's current one if it still fits, else the default
+    # "<Partnership> <agency label>" organisation (created if missing).
+    organisation_id: int | None = None
 
 
 @dataclass
@@ -90,6 +94,8 @@ class ReviewerView:
     conflict_partnership_ids: list[int]
     prior_reviews: int = 0
     last_review_on: dt.date | None = None
+    organisation_id: int | None = None
+    organisation_name: str = ""
 
     def as_input(self) -> ReviewerInput:
         """The form a coordinator would submit to leave this reviewer unchanged."""
@@ -107,6 +113,7 @@ class ReviewerView:
             last_review_on=self.last_review_on,
             unavailable=list(self.unavailable),
             conflict_partnership_ids=list(self.conflict_partnership_ids),
+            organisation_id=self.organisation_id,
         )
 
 
@@ -280,7 +287,14 @@ def _views(session: Session, rows: Sequence[tuple[Reviewer, Partnership]]) -> li
     skills: dict[int, list[str]] = defaultdict(list)
     gaps: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     conflicts: dict[int, list[int]] = defaultdict(list)
+    employers: dict[int, str] = {}
     if ids:
+        org_ids = sorted({r.organisation_id for r, _ in rows if r.organisation_id is not None})
+        if org_ids:
+            employers = {
+                o.id or 0: o.name
+                for o in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids)))
+            }
         for s in session.exec(select(ReviewerSkill).where(col(ReviewerSkill.reviewer_id).in_(ids))):
             skills[s.reviewer_id].append(s.skill)
         for u in session.exec(
@@ -310,6 +324,8 @@ def _views(session: Session, rows: Sequence[tuple[Reviewer, Partnership]]) -> li
             conflict_partnership_ids=sorted(conflicts[r.id or 0]),
             prior_reviews=r.prior_reviews,
             last_review_on=r.last_review_on,
+            organisation_id=r.organisation_id,
+            organisation_name=employers.get(r.organisation_id or 0, ""),
         )
         for r, p in rows
     ]
@@ -339,6 +355,7 @@ def clean_input(data: ReviewerInput) -> ReviewerInput:
         last_review_on=data.last_review_on,
         unavailable=sorted(set(data.unavailable)),
         conflict_partnership_ids=sorted(set(data.conflict_partnership_ids)),
+        organisation_id=data.organisation_id,
     )
 
 
@@ -414,7 +431,46 @@ def validation_errors(
         )
     if any(pid not in partnerships for pid in data.conflict_partnership_ids):
         errors["conflict_partnership_ids"] = "Conflicts must name partnerships in your region"
+    if data.organisation_id is not None:
+        org = session.get(Organisation, data.organisation_id)
+        if org is None or org.region_id != region_id:
+            errors["organisation_id"] = "Choose an organisation in your region"
+        elif "agency" not in errors and org.agency != data.agency:
+            label = vocab.agency_label(org.agency)
+            errors["organisation_id"] = (
+                f"{org.name} is a {label} organisation; choose one of the reviewer's agency"
+            )
+        elif (
+            "partnership_id" not in errors
+            and data.partnership_id is not None
+            and not organisations.serves(session, org.id or 0, data.partnership_id)
+        ):
+            errors["organisation_id"] = (
+                f"{org.name} does not serve the reviewer's partnership; choose one that does"
+            )
     return errors
+
+
+def _with_organisation(
+    session: Session, data: ReviewerInput, current: int | None = None
+) -> ReviewerInput:
+    """``data`` (valid) with its organisation filled in: the one named, else ``current`` if it
+    still fits the reviewer's agency and partnership, else the default one."""
+    if data.organisation_id is not None or data.partnership_id is None:
+        return data
+    if current is not None:
+        org = session.get(Organisation, current)
+        if (
+            org is not None
+            and org.agency == data.agency
+            and organisations.serves(session, current, data.partnership_id)
+        ):
+            return replace(data, organisation_id=current)
+    partnership = session.get(Partnership, data.partnership_id)
+    assert partnership is not None  # validated
+    return replace(
+        data, organisation_id=organisations.default_organisation(session, partnership, data.agency)
+    )
 
 
 def _email_problem(session: Session, email: str, reviewer_id: int | None) -> str | None:
@@ -444,6 +500,7 @@ def create_reviewer(
     data = clean_input(data)
     if errors := {**validation_errors(session, region_id, data), **(input_errors or {})}:
         raise ValidationFailed(errors)
+    data = _with_organisation(session, data)
     with _email_race_guard(session):
         reviewer = _insert(session, data)
     audit.record(
@@ -463,8 +520,9 @@ def create_reviewers(
     session: Session, region_id: int, rows: Iterable[ReviewerInput]
 ) -> list[Reviewer]:
     """Insert rows already validated together (the CSV import); no audit event per row."""
+    cleaned = [_with_organisation(session, clean_input(data)) for data in rows]
     with _email_race_guard(session):
-        return [_insert(session, clean_input(data)) for data in rows]
+        return [_insert(session, data) for data in cleaned]
 
 
 def update_reviewer(
@@ -483,6 +541,7 @@ def update_reviewer(
     rules = validation_errors(session, region_id, data, reviewer_id=reviewer_id)
     if errors := {**rules, **(input_errors or {})}:
         raise ValidationFailed(errors)
+    data = _with_organisation(session, data, before.organisation_id)
     changed = _changed_fields(clean_input(before.as_input()), data)
     if not changed:
         return before
@@ -515,6 +574,7 @@ _SCALARS = (
     "accredited_on",
     "prior_reviews",
     "last_review_on",
+    "organisation_id",
 )
 _LISTS = ("skills", "unavailable", "conflict_partnership_ids")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from peermatch import audit, email_address, registry
+from peermatch import audit, email_address, organisations, registry
 from peermatch.errors import ValidationFailed
-from peermatch.models import Reviewer
+from peermatch.models import Partnership, Reviewer
 from peermatch.registry import ReviewerInput
 from peermatch.text import csv_writer, from_spreadsheet_cell, spreadsheet_row
 
@@ -36,9 +36,11 @@ COLUMNS = (
     "conflicts",
     "prior_reviews",
     "last_review_on",
+    "organisation",
 )
-# Added after the first release: a file without them still imports (0 and blank).
-OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on")
+# Added after the first release: a file without them still imports (0, blank, and the default
+# organisation "<Partnership> <agency label>").
+OPTIONAL_COLUMNS = ("prior_reviews", "last_review_on", "organisation")
 MAX_BYTES = 2_000_000
 # The import pages' own request body cap: an upload of MAX_BYTES (and one byte more, for the
 # preview to say it is too large) in its multipart form, or the same file base64-encoded and
@@ -48,7 +50,11 @@ MAX_ROWS = 5_000
 _TRUE = {"yes", "y", "true", "1", ""}
 _FALSE = {"no", "n", "false", "0"}
 # Rule errors name ReviewerInput fields; a CSV user knows the columns.
-_COLUMN_OF = {"partnership_id": "partnership", "conflict_partnership_ids": "conflicts"}
+_COLUMN_OF = {
+    "partnership_id": "partnership",
+    "conflict_partnership_ids": "conflicts",
+    "organisation_id": "organisation",
+}
 
 
 @dataclass
@@ -173,6 +179,18 @@ def _check_rows(
             )
             continue
         data, problems = _parse(values, by_code, unknown)
+        if name := values.get("organisation", "").strip():
+            org = organisations.find_by_name(session, region_id, name)
+            home = partnerships.get(data.partnership_id or 0)
+            if org is None and home is not None and _is_default(name, home, data.agency):
+                pass  # the partnership's own, created on import: an export imports back
+            elif org is None:
+                problems["organisation"] = (
+                    f"Unknown organisation {name!r}; add it on the Organisations page first, "
+                    "or leave the cell blank for the partnership's own"
+                )
+            else:
+                data.organisation_id = org.id
         data = registry.clean_input(data)
         rule_errors = registry.validation_errors(
             session, region_id, data, partnerships=partnerships
@@ -188,6 +206,11 @@ def _check_rows(
         if not problems:
             preview.rows.append(data)
     return preview
+
+
+def _is_default(name: str, partnership: Partnership, agency: str) -> bool:
+    wanted = " ".join(name.split()).lower()
+    return wanted == organisations.default_name(partnership, agency.strip()).lower()
 
 
 def _in_column_order(problems: dict[str, str]) -> list[tuple[str, str]]:
@@ -359,6 +382,7 @@ def export_reviewers(session: Session, region_id: int, *, actor: str | None = No
             ";".join(codes[p] for p in r.conflict_partnership_ids if p in codes),
             r.prior_reviews,
             r.last_review_on.isoformat() if r.last_review_on else "",
+            r.organisation_name,
         ]
         writer.writerow(spreadsheet_row(cells))
     return out.getvalue()

@@ -54,6 +54,40 @@ REGIONS = [
     },
 ]
 
+# Employers shared by several partnerships, as in England: a police force and an integrated
+# care board each serve many. Reviewers of those agencies in those partnerships work for them;
+# every other reviewer is in their partnership's own organisation ("<Partnership> <agency>").
+ORGANISATIONS = {
+    "demo-north": [
+        {
+            "name": "Northshire Police",
+            "agency": "police",
+            "partnerships": ["BRA", "CAL", "DUN", "ELM", "FEN"],
+        },
+        {
+            "name": "Moorland Constabulary",
+            "agency": "police",
+            "partnerships": ["GRE", "HAR", "IVY", "KES", "LAR"],
+        },
+        {
+            "name": "Northvale and Moors Integrated Care Board",
+            "agency": "health",
+            "partnerships": ["BRA", "CAL", "DUN", "ELM", "FEN", "GRE", "HAR", "IVY", "KES", "LAR"],
+        },
+    ],
+    "demo-south": [
+        {"name": "Southshore Police", "agency": "police", "partnerships": ["SAL", "TID", "WRE"]},
+    ],
+}
+
+
+def _employer(region_code: str, home: str, agency: str) -> str:
+    for org in ORGANISATIONS.get(region_code, []):
+        if org["agency"] == agency and home in org["partnerships"]:
+            return str(org["name"])
+    return ""
+
+
 FIRST = [
     "Aisha",
     "Amara",
@@ -216,6 +250,7 @@ def _reviewers(region: dict, codes: list[str], used: set[str]) -> list[list[str]
                 ";".join(_gaps()),
                 ";".join(conflicts),
                 *_experience(),
+                _employer(region["code"], home, agency),
             ]
         )
     return rows
@@ -277,14 +312,20 @@ def _requests(region: dict, codes: list[str]) -> list[dict]:
         end = start + dt.timedelta(days=rng.choice([10, 14, 21, 28]))
         method = methods[i % len(methods)]
         code = codes[i % len(codes)]
+        reference = f"{code}-{notified.year}-{rng.randrange(1, 60):03d}"
+        involved = sorted(rng.sample(list(AGENCIES), rng.choice([1, 2, 3])))
         requests.append(
             {
                 "region": region["code"],
                 "partnership": code,
-                "reference": f"{code}-{notified.year}-{rng.randrange(1, 60):03d}",
+                "reference": reference,
                 "methodology": method,
                 "high_profile": i % 5 == 2,
-                "agencies_involved": sorted(rng.sample(list(AGENCIES), rng.choice([1, 2, 3]))),
+                "agencies_involved": involved,
+                # The force or board serving the partnership, when its agency is involved.
+                "organisations_involved": sorted(
+                    filter(None, (_employer(region["code"], code, a) for a in involved))
+                ),
                 "required_skills": sorted(
                     {METHOD_SKILL[method], "lead-reviewer"}
                     if i % 3 == 0
@@ -322,6 +363,7 @@ def main() -> None:
                 "name": region["name"],
                 "coordinator": region["coordinator"],
                 "partnerships": partnerships,
+                "organisations": ORGANISATIONS.get(region["code"], []),
             }
         )
         with (HERE / f"reviewers-{region['code']}.csv").open("w", newline="") as f:

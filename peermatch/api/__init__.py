@@ -22,7 +22,12 @@ from sqlmodel import Session
 
 from peermatch.api.auth import ApiGate, provide_client
 from peermatch.api.bodies import check_body
-from peermatch.api.controllers import RequestController, ReviewerController, read_ledger
+from peermatch.api.controllers import (
+    RequestController,
+    ReviewerController,
+    read_ledger,
+    read_organisations,
+)
 from peermatch.api.docs import LocalSwaggerRenderPlugin
 from peermatch.api.service import ForeignResource, record_foreign_attempt
 from peermatch.settings import Settings
@@ -63,7 +68,7 @@ def create_api_router(engine: Engine, settings: Settings) -> Router:
 
     return Router(
         path="/api/v1",
-        route_handlers=[RequestController, ReviewerController, read_ledger],
+        route_handlers=[RequestController, ReviewerController, read_ledger, read_organisations],
         # The key first (an unknown caller learns nothing), then the body's shape.
         guards=[check_key, check_body],
         dependencies={

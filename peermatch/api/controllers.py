@@ -401,4 +401,17 @@ def read_ledger(
     return service.api_ledger(db, client, start=from_date, end=to_date)
 
 
-__all__ = ["RequestController", "ReviewerController", "read_ledger"]
+@get(
+    "/organisations",
+    sync_to_thread=True,
+    tags=["Organisations"],
+    summary="List the organisations serving the partnership",
+    description="Employers (a police force, an integrated care board...) that serve your "
+    "partnership: their ids are what a request's `organisations_involved` names.",
+    responses=_COMMON,
+)
+def read_organisations(db: Db, client: Client) -> schemas.OrganisationList:
+    return service.api_organisations(db, client)
+
+
+__all__ = ["RequestController", "ReviewerController", "read_ledger", "read_organisations"]

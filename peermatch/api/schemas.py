@@ -71,6 +71,14 @@ Capacity = Annotated[
 ]
 Skills = Annotated[list[Skill], Meta(max_length=len(_vocab.skills) * 2)]
 Agencies = Annotated[list[Agency], Meta(max_length=len(_vocab.agencies) * 2)]
+OrganisationIds = Annotated[
+    list[Id],
+    Meta(
+        max_length=50,
+        description="Ids of organisations serving your partnership (GET /api/v1/organisations) "
+        "involved in the case: no one they employ will review it, whatever their partnership",
+    ),
+]
 
 
 class Period(Struct, forbid_unknown_fields=True):
@@ -96,6 +104,7 @@ class RequestCreate(Struct, forbid_unknown_fields=True):
     peers: Peers = 2
     high_profile: bool = False
     agencies_involved: Agencies = msgspec.field(default_factory=list)
+    organisations_involved: OrganisationIds = msgspec.field(default_factory=list)
     required_skills: Skills = msgspec.field(default_factory=list)
     notified_on: dt.date | None = None
 
@@ -115,6 +124,7 @@ class RequestOut(Struct):
     methodology: str
     high_profile: bool
     agencies_involved: list[str]
+    organisations_involved: list[int]
     required_skills: list[str]
     peers: int
     window_start: dt.date
@@ -131,6 +141,18 @@ class RequestOut(Struct):
 class RequestList(Struct):
     items: list[RequestOut]
     next: str | None = msgspec.field(default=None)
+
+
+class OrganisationOut(Struct):
+    """An employer serving the partnership (a police force, an integrated care board...)."""
+
+    id: int
+    name: str
+    agency: str
+
+
+class OrganisationList(Struct):
+    items: list[OrganisationOut]
 
 
 # --- reviewers -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections import defaultdict
 import msgspec
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger, registry
+from peermatch import audit, ledger, organisations, registry
 from peermatch.api import schemas
 from peermatch.api.auth import ApiClient
 from peermatch.errors import NotFound
@@ -61,6 +61,19 @@ def record_foreign_attempt(session: Session, exc: ForeignResource, method: str) 
     )
 
 
+# --- organisations ---------------------------------------------------------------------------
+
+
+def api_organisations(session: Session, client: ApiClient) -> schemas.OrganisationList:
+    """The organisations serving the key's partnership."""
+    found = organisations.list_organisations(
+        session, client.region_id, partnership_id=client.partnership_id
+    )
+    return schemas.OrganisationList(
+        items=[schemas.OrganisationOut(id=o.id, name=o.name, agency=o.agency) for o in found]
+    )
+
+
 # --- requests --------------------------------------------------------------------------------
 
 
@@ -80,6 +93,7 @@ def create_api_request(
             peers=data.peers,
             high_profile=data.high_profile,
             agencies_involved=list(data.agencies_involved),
+            organisations_involved=list(data.organisations_involved),
             required_skills=list(data.required_skills),
             notified_on=data.notified_on,
         ),
@@ -172,6 +186,7 @@ def _request_views(session: Session, rows: list[ReviewRequest]) -> list[schemas.
             methodology=r.methodology,
             high_profile=r.high_profile,
             agencies_involved=list(r.agencies_involved),
+            organisations_involved=list(r.organisations_involved or []),
             required_skills=list(r.required_skills),
             peers=r.peers,
             window_start=r.window_start,
@@ -238,6 +253,9 @@ def update_api_reviewer(
 ) -> schemas.ReviewerOut:
     """Change the fields sent, keep the rest (declared conflicts included)."""
     data = _own_reviewer(session, client, reviewer_id).as_input()
+    if patch.agency is not msgspec.UNSET and patch.agency != data.agency:
+        # Their organisation is of the old agency: they move to their partnership's own one.
+        data.organisation_id = None
     for name in ("name", "email", "agency", "job_role", "capacity", "active", "accredited_on"):
         value = getattr(patch, name)
         if value is not msgspec.UNSET:

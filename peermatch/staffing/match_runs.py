@@ -115,6 +115,11 @@ def reviewer_key(reviewer_id: int | None) -> str:
     return f"r-{reviewer_id}"
 
 
+def organisation_key(organisation_id: int) -> str:
+    """An organisation's stable id in a matching problem."""
+    return f"o-{organisation_id}"
+
+
 def parse_id(key: str) -> tuple[str, int]:
     """``("request", 12)`` for ``"DUN/DUN-2027-041#12"``, ``("reviewer", 123)`` for
     ``"r-123"``; ValueError for anything else."""
@@ -199,6 +204,7 @@ class _ReviewerRow(NamedTuple):
     active: bool
     prior_reviews: int
     last_review_on: dt.date | None
+    organisation_id: int | None
 
 
 def build_problem(
@@ -265,6 +271,7 @@ def build_problem(
                     col(Reviewer.active),
                     col(Reviewer.prior_reviews),
                     col(Reviewer.last_review_on),
+                    col(Reviewer.organisation_id),
                 )
                 .join(Partnership, col(Partnership.id) == Reviewer.partnership_id)
                 .where(in_region)
@@ -341,6 +348,8 @@ def build_problem(
             "unavailable": away[r.id],
             "conflicts": sorted(set(conflicts[r.id])),
         }
+        if r.organisation_id is not None:
+            doc["organisation"] = organisation_key(r.organisation_id)
         # Experience and practice (MATCHING.md): reviews before PeerMatch plus those it recorded.
         completed, last_on = practice.get(r.id, (r.prior_reviews, r.last_review_on))
         doc["reviews_completed"] = completed
@@ -360,6 +369,11 @@ def build_problem(
             "to": q.window_end.isoformat(),
             "needs_experienced": q.needs_experienced,
         }
+        if q.organisations_involved:
+            # Independence by employer (docs/matching.md): whatever the reviewer's partnership.
+            doc["organisations_involved"] = sorted(
+                organisation_key(o) for o in q.organisations_involved
+            )
         request_docs.append(doc)
 
     # The ledger's one balance, on the run's day (ledger.positions): the proposal's "Before"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from peermatch import audit, ledger, working_days
+from peermatch import audit, ledger, organisations, working_days
 from peermatch.errors import ValidationFailed
 from peermatch.models import (
     Assignment,
@@ -60,6 +60,9 @@ class RequestInput:
     peers: int | None = 2
     high_profile: bool = False
     agencies_involved: list[str] = field(default_factory=list)
+    # Ids of the organisations involved (each serving the request's partnership). Their agency
+    # types are added to ``agencies_involved`` when the request is written.
+    organisations_involved: list[int] = field(default_factory=list)
     required_skills: list[str] = field(default_factory=list)
     notified_on: dt.date | None = None
     # A date here overrides the deadline computed from the notification date; None takes the
@@ -98,6 +101,15 @@ def validation_errors(
     errors.update(_date_errors(data))
     if unknown := [a for a in data.agencies_involved if a not in vocab.agencies]:
         errors["agencies_involved"] = f"Unknown agency {', '.join(unknown)}"
+    if data.organisations_involved and partnership is not None:
+        found = organisations.organisations_by_id(session, region_id, data.organisations_involved)
+        if any(
+            o not in found or partnership.id not in found[o].partnership_ids
+            for o in data.organisations_involved
+        ):
+            errors["organisations_involved"] = (
+                "Choose organisations that serve the requesting partnership"
+            )
     if unknown := [s for s in data.required_skills if s not in vocab.skills]:
         errors["required_skills"] = f"Unknown skill {', '.join(unknown)}"
     return errors
@@ -132,6 +144,16 @@ def _date_errors(data: RequestInput) -> dict[str, str]:
     return errors
 
 
+def with_organisation_agencies(
+    session: Session, region_id: int, data: RequestInput
+) -> RequestInput:
+    """``data`` (valid) with the agency types of its organisations among the agencies
+    involved: the rule for the requesting partnership's own agencies covers them too."""
+    found = organisations.organisations_by_id(session, region_id, data.organisations_involved)
+    agencies = set(data.agencies_involved) | {o.agency for o in found.values()}
+    return replace(data, agencies_involved=sorted(agencies))
+
+
 def _reference_taken(
     session: Session, partnership_id: int | None, reference: str, request_id: int | None = None
 ) -> bool:
@@ -154,6 +176,7 @@ def create_request(
 ) -> ReviewRequest:
     if errors := validation_errors(session, region_id, data):
         raise ValidationFailed(errors)
+    data = with_organisation_agencies(session, region_id, data)
     request = ReviewRequest(
         partnership_id=0,
         reference="",
@@ -192,6 +215,7 @@ _FIELDS = (
     "methodology",
     "high_profile",
     "agencies_involved",
+    "organisations_involved",
     "required_skills",
     "peers",
     "window_start",
@@ -212,6 +236,7 @@ def _write(request: ReviewRequest, data: RequestInput) -> None:
     request.methodology = data.methodology
     request.high_profile = data.high_profile
     request.agencies_involved = sorted(set(data.agencies_involved))
+    request.organisations_involved = sorted(set(data.organisations_involved))
     request.required_skills = sorted(set(data.required_skills))
     request.peers = data.peers
     request.window_start = data.window_start
@@ -257,6 +282,7 @@ def update_request(
         raise NotEditable(not_editable_reason(request), "status")
     if errors := validation_errors(session, region_id, data, request_id=request_id):
         raise ValidationFailed(errors)
+    data = with_organisation_agencies(session, region_id, data)
     before = {f: getattr(request, f) for f in _FIELDS}
     _write(request, data)
     changed = [f for f in _FIELDS if getattr(request, f) != before[f]]

@@ -35,6 +35,7 @@ from peermatch.web.controllers.health import healthz
 from peermatch.web.controllers.home import home
 from peermatch.web.controllers.invitations import RequestInvitationsController
 from peermatch.web.controllers.ledger import LedgerController
+from peermatch.web.controllers.organisations import OrganisationController
 from peermatch.web.controllers.outbox import OutboxController
 from peermatch.web.controllers.partnerships import PartnershipController
 from peermatch.web.controllers.requests import RequestController
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ReviewerImportController,
             ReviewerController,
             PartnershipController,
+            OrganisationController,
             OutboxController,
             LedgerController,
             RequestInvitationsController,

@@ -70,6 +70,7 @@ class ReviewerForm:
     last_review_on: DateInput = field(default_factory=lambda: DateInput())
     unavailable: list[tuple[str, str]] = field(default_factory=list)
     conflict_partnership_ids: list[str] = field(default_factory=list)
+    organisation_id: str = ""  # blank: keep their organisation if it fits, else the default
     # Rows typed past the last one the form offers (MAX_UNAVAILABLE): refused, not dropped.
     ranges_beyond_limit: bool = False
 
@@ -105,6 +106,7 @@ class ReviewerForm:
             last_review_on=DateInput.from_form(form, "last_review_on"),
             unavailable=ranges,
             conflict_partnership_ids=[str(p) for p in form.getall("conflict_partnership_ids", [])],
+            organisation_id=text("organisation_id")[:20],
             ranges_beyond_limit=beyond,
         )
 
@@ -124,6 +126,7 @@ class ReviewerForm:
             last_review_on=DateInput.from_date(reviewer.last_review_on),
             unavailable=[(a.isoformat(), b.isoformat()) for a, b in reviewer.unavailable],
             conflict_partnership_ids=[str(p) for p in reviewer.conflict_partnership_ids],
+            organisation_id=str(reviewer.organisation_id or ""),
         )
 
     def to_input(self) -> tuple[ReviewerInput, dict[str, str]]:
@@ -173,7 +176,10 @@ class ReviewerForm:
             conflict_partnership_ids=[
                 p for p in (parse_int(c) for c in self.conflict_partnership_ids) if p is not None
             ],
+            organisation_id=parse_int(self.organisation_id),
         )
+        if self.organisation_id.strip() and data.organisation_id is None:
+            errors["organisation_id"] = "Choose an organisation from the list"
         return data, errors
 
 
@@ -324,6 +330,7 @@ class RequestForm:
     methodology: str = ""
     high_profile: bool = False
     agencies_involved: list[str] = field(default_factory=list)
+    organisations_involved: list[str] = field(default_factory=list)  # ids, as typed
     required_skills: list[str] = field(default_factory=list)
     peers: str = "2"
     # "yes", "no" or "" (not chosen: the default for the number of peers).
@@ -343,6 +350,9 @@ class RequestForm:
             methodology=text("methodology"),
             high_profile=text("high_profile") == "yes",
             agencies_involved=[str(a) for a in form.getall("agencies_involved", [])],
+            organisations_involved=[
+                str(o)[:20] for o in form.getall("organisations_involved", [])[:100]
+            ],
             required_skills=[str(s) for s in form.getall("required_skills", [])],
             peers=text("peers")[:20],
             needs_experienced=text("needs_experienced"),
@@ -357,6 +367,7 @@ class RequestForm:
             methodology=request.methodology,
             high_profile=request.high_profile,
             agencies_involved=list(request.agencies_involved),
+            organisations_involved=[str(o) for o in request.organisations_involved or []],
             required_skills=list(request.required_skills),
             peers=str(request.peers),
             needs_experienced="yes" if request.needs_experienced else "no",
@@ -391,11 +402,16 @@ class RequestForm:
             peers=peers,
             high_profile=self.high_profile,
             agencies_involved=self.agencies_involved,
+            organisations_involved=[
+                o for o in (parse_int(c) for c in self.organisations_involved) if o is not None
+            ],
             required_skills=self.required_skills,
             notified_on=parsed["notified_on"],
             statutory_deadline=parsed["statutory_deadline"],
             needs_experienced=needs,
         )
+        if len(data.organisations_involved) != len(self.organisations_involved):
+            errors["organisations_involved"] = "Choose organisations from the list"
         return data, errors
 
 
@@ -404,6 +420,7 @@ REQUEST_FIELD_ORDER = [
     "reference",
     "methodology",
     "high_profile",
+    "organisations_involved",
     "agencies_involved",
     "required_skills",
     "peers",

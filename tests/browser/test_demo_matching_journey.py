@@ -100,7 +100,10 @@ def _open_high_profile_request(page) -> None:
     page.get_by_role("group", name="Is this a high-profile or political case?").get_by_label(
         "Yes"
     ).check()
-    page.get_by_label("Police").check()
+    # Exact, in its own group: organisations such as "Northshire Police" are offered too.
+    page.get_by_role("group", name="Agency types involved in the case (optional)").get_by_label(
+        "Police", exact=True
+    ).check()
     page.get_by_role("checkbox", name="Root cause analysis").check()
     page.get_by_label("Peers needed").fill("6")
     _date(page, "Review window start", str(WINDOW[0].day), str(WINDOW[0].month), "2027")

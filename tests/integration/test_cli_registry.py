@@ -138,8 +138,12 @@ def test_apikeys_reject_unknown_partnerships_and_prefixes(run, partnership_a):
 
 def test_reviewers_import_dry_run_then_import_then_export(run, session, partnership_a, tmp_path):
     path = tmp_path / "reviewers.csv"
-    header = HEADER.replace("conflicts", "conflicts,prior_reviews,last_review_on")
-    path.write_text(header + "Ann Archer,ann@example.org,ALPHA,police,,rca,2,yes,,,,3,2026-03-27\n")
+    header = HEADER.replace("conflicts", "conflicts,prior_reviews,last_review_on,organisation")
+    # The partnership's own police organisation, by its default name: created on import.
+    path.write_text(
+        header + "Ann Archer,ann@example.org,ALPHA,police,,rca,2,yes,,,,3,2026-03-27,"
+        "Alphaton Safeguarding Children Partnership Police\n"
+    )
     dry = run("reviewers", "import", str(path), "--region", "north-a", "--dry-run")
     assert dry.exit_code == 0 and "1 reviewers can be imported" in dry.output
     assert session.exec(select(Reviewer)).all() == []

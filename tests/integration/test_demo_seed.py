@@ -115,3 +115,39 @@ def test_the_demo_staffed_requests_have_their_teams_and_experience_is_recorded(s
     counted = registry.reviews_completed(session, [r.id for r in reviewers])
     grown = [r for r in reviewers if counted[r.id][0] > r.prior_reviews]
     assert grown  # the completed demo reviews count on top of the earlier ones
+
+
+def test_the_demo_has_a_police_force_and_a_care_board_serving_several_partnerships(session):
+    from peermatch import organisations
+    from peermatch.models import Organisation
+
+    assert demo.seed_demo(session)
+    region = registry.find_region(session, demo.DEMO_REGION_CODE)
+    force = organisations.find_by_name(session, region.id, "Northshire Police")
+    icb = organisations.find_by_name(
+        session, region.id, "Northvale and Moors Integrated Care Board"
+    )
+    assert force is not None and icb is not None
+    force_view = organisations.get_organisation(session, region.id, force.id)
+    assert force_view.agency == "police" and len(force_view.partnership_ids) == 5
+    officers = session.exec(select(Reviewer).where(Reviewer.organisation_id == force.id)).all()
+    assert len({r.partnership_id for r in officers}) > 1 and all(
+        r.agency == "police" for r in officers
+    )
+    # Every reviewer belongs to an organisation of their agency serving their partnership.
+    for r in session.exec(select(Reviewer)):
+        org = session.get(Organisation, r.organisation_id)
+        assert org is not None and org.agency == r.agency
+        assert organisations.serves(session, org.id, r.partnership_id)
+    named = [
+        q
+        for q in session.exec(select(ReviewRequest))
+        if force.id in (q.organisations_involved or [])
+    ]
+    assert named and all("police" in q.agencies_involved for q in named)
+    # The seeded teams keep the rule too.
+    from peermatch.models import Assignment
+
+    for q in named:
+        for a in session.exec(select(Assignment).where(Assignment.request_id == q.id)):
+            assert session.get(Reviewer, a.reviewer_id).organisation_id != force.id

@@ -77,3 +77,48 @@ def test_processes_starting_together_migrate_once(empty_database_url):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
+
+
+def test_0006_gives_every_existing_reviewer_a_default_organisation(empty_database_url):
+    from alembic import command
+
+    upgrade(empty_database_url, "0005_email_normal")
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO region (id, code, name) VALUES (1, 'r', 'R')"))
+        conn.execute(
+            text(
+                "INSERT INTO partnership (id, region_id, code, name, opening_lent, "
+                "opening_received) VALUES (1, 1, 'nor', 'Northam', 0, 0), "
+                "(2, 1, 'sou', 'Southam', 0, 0)"
+            )
+        )
+        for rid, pid, agency in [(1, 1, "police"), (2, 1, "police"), (3, 2, "police")]:
+            conn.execute(
+                text(
+                    "INSERT INTO reviewer (id, partnership_id, name, email, agency, job_role, "
+                    "capacity, active, prior_reviews, created_at, updated_at) VALUES "
+                    "(:id, :p, 'A', :email, :agency, '', 1, true, 0, '2026-01-01', '2026-01-01')"
+                ),
+                {"id": rid, "p": pid, "email": f"r{rid}@example.org", "agency": agency},
+            )
+    upgrade(empty_database_url)
+    with engine.connect() as conn:
+        orgs = dict(conn.execute(text("SELECT name, id FROM organisation")).all())
+        assigned = dict(conn.execute(text("SELECT id, organisation_id FROM reviewer")).all())
+        served = conn.execute(
+            text("SELECT organisation_id, partnership_id FROM organisationpartnership")
+        ).all()
+    assert set(orgs) == {"Northam Police", "Southam Police"}
+    assert assigned == {
+        1: orgs["Northam Police"],
+        2: orgs["Northam Police"],
+        3: orgs["Southam Police"],
+    }
+    assert sorted(served) == sorted([(orgs["Northam Police"], 1), (orgs["Southam Police"], 2)])
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005_email_normal")
+    with engine.connect() as conn:
+        assert "organisation" not in inspect(conn).get_table_names()
+        assert "organisation_id" not in {c["name"] for c in inspect(conn).get_columns("reviewer")}
+    engine.dispose()

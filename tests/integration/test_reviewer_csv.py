@@ -16,7 +16,7 @@ from peermatch.registry import ReviewerFilter, ReviewerInput
 HEADER = "name,email,partnership,agency,job_role,skills,capacity,active,accredited_on,unavailable,conflicts\n"  # noqa: E501
 
 # Exports carry the experience columns that older files (HEADER) may leave out.
-EXPORT_HEADER = HEADER.replace("conflicts", "conflicts,prior_reviews,last_review_on")
+EXPORT_HEADER = HEADER.replace("conflicts", "conflicts,prior_reviews,last_review_on,organisation")
 
 GOOD = (
     HEADER
@@ -152,7 +152,7 @@ def test_a_file_saved_by_excel_with_windows_line_endings_is_fine(session, region
 
 def test_a_header_in_another_order_with_a_bom_is_fine(session, region_a, partnerships):
     columns = list(reviewer_csv.COLUMNS)[::-1]
-    content = "\ufeff" + ",".join(columns) + "\n" + ",0,,,,,1,,,police,ALPHA,ann@example.org,Ann\n"
+    content = "\ufeff" + ",".join(columns) + "\n" + ",,0,,,,,1,,,police,ALPHA,ann@example.org,Ann\n"
     preview = reviewer_csv.preview_import(session, region_a.id, content.encode())
     assert preview.ok and preview.rows[0].name == "Ann"
 

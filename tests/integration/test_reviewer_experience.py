@@ -30,8 +30,12 @@ def test_a_file_with_the_experience_columns_imports_and_exports_them(
     (ann,) = registry.all_reviewers(session, region_a.id)
     assert (ann.prior_reviews, ann.last_review_on) == (4, D(2026, 3, 27))
     exported = reviewer_csv.export_reviewers(session, region_a.id)
-    assert next(csv.reader(io.StringIO(exported))) == NEW_HEADER.strip().split(",")
-    assert list(csv.reader(io.StringIO(exported)))[1][-2:] == ["4", "2026-03-27"]
+    # The organisation column (issue 15) follows the experience columns.
+    assert next(csv.reader(io.StringIO(exported))) == [
+        *NEW_HEADER.strip().split(","),
+        "organisation",
+    ]
+    assert list(csv.reader(io.StringIO(exported)))[1][-3:-1] == ["4", "2026-03-27"]
 
 
 def test_an_older_file_without_them_still_imports_with_no_prior_reviews(

@@ -110,3 +110,13 @@ def test_the_chart_puts_positive_balances_right_of_zero_and_negative_left():
     assert bravo.before.x + bravo.before.width == chart.zero_x
     assert chart.scale_max == 4
     assert alpha.after.value == 0 and alpha.after.width == 1.0  # a zero still shows a hairline
+
+
+def test_reviewers_of_an_involved_organisation_are_counted_in_words():
+    assert reasons(ineligible={"involved_organisation": 3}) == [
+        "3 work for an organisation involved in the case"
+    ]
+    assert reasons(ineligible={"involved_organisation": 1, "involved_agency": 2}) == [
+        "2 are from Dunmere agencies involved in the case",
+        "1 works for an organisation involved in the case",
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from peermatch import registry, working_days
+from peermatch import organisations, registry, working_days
 from peermatch.errors import DomainError, NotFound, ValidationFailed
 from peermatch.models import RequestStatus
 from peermatch.staffing import lifecycle, requests
@@ -263,9 +263,35 @@ def _request_page(
             "error_summary": summary,
             "saved": saved,
             "reasons": requests.SEND_BACK_REASONS,
+            "organisation_names": [
+                o.name
+                for o in organisations.organisations_by_id(
+                    db, me.region_id, detail.request.organisations_involved or []
+                ).values()
+            ],
         },
         status_code=409 if errors.get("status") else (400 if errors else 200),
     )
+
+
+def _organisation_choices(db: Db, region_id: int, typed: RequestForm) -> list[dict[str, Any]]:
+    """The organisations a request may name: those serving its partnership once it is chosen
+    (editing, or a form sent back), every one of the region before that; each with the
+    partnerships it serves, so the choice can be made without JavaScript."""
+    names = {p.id: p.name for p in registry.list_partnerships(db, region_id)}
+    partnership_id = parse_int(typed.partnership_id)
+    chosen = organisations.list_organisations(
+        db, region_id, partnership_id=partnership_id if partnership_id in names else None
+    )
+    return [
+        {
+            "id": o.id,
+            "name": o.name,
+            "agency": o.agency,
+            "serves": ", ".join(sorted(names[p] for p in o.partnership_ids if p in names)),
+        }
+        for o in chosen
+    ]
 
 
 def _form_page(
@@ -288,6 +314,7 @@ def _form_page(
             "errors": errors,
             "error_summary": request_error_summary(errors, typed),
             "partnerships": registry.list_partnerships(db, me.region_id),
+            "organisations": _organisation_choices(db, me.region_id, typed),
             "reference_help": requests.REFERENCE_HELP,
             "default_days": working_days.DEFAULT_WORKING_DAYS,
         },

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from peermatch import registry
+from peermatch import organisations, registry
 from peermatch.errors import ValidationFailed
+from peermatch.vocabulary import load as load_vocabulary
 from peermatch.web.forms import (
     ReviewerForm,
     error_summary,
@@ -164,6 +165,17 @@ def _pagination(page: Any, query: dict[str, str]) -> dict[str, Any] | None:
     return result
 
 
+def _organisation_choices(db: Db, me: Me, typed: ReviewerForm) -> list[Any]:
+    """Those of the reviewer's agency serving their partnership once both are known (editing,
+    or a form sent back with errors); every organisation of the region before that."""
+    partnership_id = parse_int(typed.partnership_id)
+    if partnership_id is not None and typed.agency in load_vocabulary().agencies:
+        return organisations.list_organisations(
+            db, me.region_id, partnership_id=partnership_id, agency=typed.agency
+        )
+    return organisations.list_organisations(db, me.region_id)
+
+
 def _form_page(
     db: Db,
     me: Me,
@@ -183,6 +195,7 @@ def _form_page(
             "errors": errors,
             "error_summary": error_summary(errors),
             "partnerships": registry.list_partnerships(db, me.region_id),
+            "organisations": _organisation_choices(db, me, typed),
         },
         status_code=400 if errors else 200,
     )

@@ -91,6 +91,7 @@ def empty_seat_reasons(
             f"from {partnership} itself, and this is a high-profile review",
         ),
         "involved_agency": ("is", "are", f"from {partnership} agencies involved in the case"),
+        "involved_organisation": ("works", "work", "for an organisation involved in the case"),
         "conflict": ("has", "have", "declared a conflict of interest"),
         "excluded": ("was", "were", "excluded by a coordinator or declined before"),
     }
@@ -99,6 +100,7 @@ def empty_seat_reasons(
         "no_capacity",
         "high_profile_internal",
         "involved_agency",
+        "involved_organisation",
         "conflict",
         "excluded",
     ):
