@@ -44,6 +44,7 @@ from peermatch.web.controllers.reviewers import ReviewerController
 from peermatch.web.controllers.runs import RunController
 from peermatch.web.controllers.sign_in import SignInController
 from peermatch.web.csrf import CsrfMiddleware
+from peermatch.web.pages.proposal import short_name
 from peermatch.worker import Worker
 
 TEMPLATES_DIR = resource_dir("templates")
@@ -168,13 +169,5 @@ def _jinja_environment() -> Environment:
     env.globals["vocabulary"] = load_vocabulary()
     env.globals["csp_nonce"] = security.csp_nonce  # base.html: {% set cspNonce = ... %}
     env.filters["govuk_date"] = govuk_date
-    env.filters["short_partnership"] = _short_partnership
+    env.filters["short_partnership"] = short_name
     return env
-
-
-def _short_partnership(name: str) -> str:
-    """ "Larchfield" for "Larchfield Safeguarding Children Partnership", where space is tight."""
-    for suffix in (" Safeguarding Children Partnership", " Partnership"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name

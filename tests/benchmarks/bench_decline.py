@@ -35,16 +35,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from bench_service import load_national
+from bench_service import fresh_database, load_national
 from live_server import serve
 
-from peermatch.db import make_engine, session_scope, upgrade
+from peermatch.db import session_scope
 from peermatch.matching.io import parse_problem
 from peermatch.matching.solver import solve
 from peermatch.models import (
@@ -248,15 +248,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("PEERMATCH_BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-        if url.startswith("postgresql"):
-            wipe = make_engine(url)
-            with wipe.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            wipe.dispose()
-        upgrade(url)
-        engine = make_engine(url)
+        url, engine = fresh_database(tmp)
         settings = replace(Settings(), mode="test", database_url=url)
         print(f"database: {url.split(':', 1)[0]}; started {utcnow():%Y-%m-%d %H:%M} UTC")
         bench(engine, settings, url, args.declines, Path(tmp) / "worker.log")

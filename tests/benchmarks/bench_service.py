@@ -241,6 +241,19 @@ def national_part(engine: Engine, settings: Settings, time_limit: float) -> None
         assert region_id
 
 
+def fresh_database(tmp: str) -> tuple[str, Engine]:
+    """PEERMATCH_BENCH_DATABASE_URL wiped, or a SQLite file in ``tmp``; migrated."""
+    url = os.environ.get("PEERMATCH_BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    if url.startswith("postgresql"):
+        wipe = make_engine(url)
+        with wipe.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        wipe.dispose()
+    upgrade(url)
+    return url, make_engine(url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="the demo region only")
@@ -250,15 +263,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("PEERMATCH_BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-        if url.startswith("postgresql"):
-            wipe = make_engine(url)
-            with wipe.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            wipe.dispose()
-        upgrade(url)
-        engine = make_engine(url)
+        url, engine = fresh_database(tmp)
         settings = replace(Settings(), mode="test", database_url=url, solver_time_limit=30.0)
         print(f"database: {url.split(':', 1)[0]}")
         if not args.national:
