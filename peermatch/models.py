@@ -93,6 +93,17 @@ class Region(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
     name: str = Field(max_length=120)
+    # The region's own settings, kept by its coordinators (defaults are the service's).
+    solver_time_limit_seconds: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    invitation_working_days: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
+    reminder_working_days: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    # How long training in a skill counts for matching after the date trained.
+    training_valid_years: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Retention: what is past these is deleted or anonymised by the worker's retention job.
+    retain_closed_years: int = Field(default=6, sa_column_kwargs={"server_default": "6"})
+    retain_outbox_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    retain_audit_years: int = Field(default=6, sa_column_kwargs={"server_default": "6"})
+    retain_leavers_years: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class Partnership(SQLModel, table=True):

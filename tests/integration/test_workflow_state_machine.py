@@ -128,6 +128,7 @@ class StaffingMachine(RuleBasedStateMachine):
                 self.reviewers.append(reviewer.id)
             session.commit()
         self.requests: list[int] = []
+        self.opened = 0  # attempts, not successes: a precondition must not depend on the service
         self.completed: dict[int, tuple[object, ...]] = {}
         # The service's own clock: approval invites at the real time, so answers, expiries and
         # re-matches start from it and move on only when time passes.
@@ -151,7 +152,11 @@ class StaffingMachine(RuleBasedStateMachine):
         return False
 
     def _pick(self, data, items: list[int]) -> int | None:
-        return data.draw(st.sampled_from(items)) if items else None
+        """One of items, drawn the same way whatever the database holds: what the service
+        did (a solver's choice under a time limit) may differ when Hypothesis replays a case,
+        and a draw shaped by it would make the replay differ too."""
+        choice = data.draw(st.integers(0, 63))
+        return items[choice % len(items)] if items else None
 
     def _assignments(self, *statuses: AssignmentStatus) -> list[int]:
         with Session(self.engine) as session:
@@ -178,7 +183,7 @@ class StaffingMachine(RuleBasedStateMachine):
 
     # --- commands --------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.requests) < 5)
+    @precondition(lambda self: self.opened < 5)
     @rule(
         code=st.sampled_from(["AL", "BR", "CH"]),
         peers=st.integers(1, 3),
@@ -189,6 +194,7 @@ class StaffingMachine(RuleBasedStateMachine):
         draft=st.sampled_from([False, False, False, True]),
     )
     def open_request(self, code, peers, window, high_profile, agencies, skills, draft):
+        self.opened += 1
 
         def act(session: Session) -> None:
             created = requests.create_request(
@@ -230,7 +236,6 @@ class StaffingMachine(RuleBasedStateMachine):
         }
         self._command(actions[command])
 
-    @precondition(lambda self: self._in(RequestStatus.staffed))
     @rule(data=st.data(), days=st.integers(-3, 40))
     def complete(self, data, days):
         request_id = self._pick(data, self._in(RequestStatus.staffed) or self.requests)
@@ -288,7 +293,6 @@ class StaffingMachine(RuleBasedStateMachine):
             )
         )
 
-    @precondition(lambda self: self._assignments(AssignmentStatus.invited))
     @rule(data=st.data(), accept=st.sampled_from([True, True, True, False]))
     def answer(self, data, accept):
         assignment_id = self._pick(data, self._assignments(AssignmentStatus.invited))
@@ -304,7 +308,6 @@ class StaffingMachine(RuleBasedStateMachine):
 
         self._command(act)  # a link that no longer answers anything is a refusal too
 
-    @precondition(lambda self: self._in(RequestStatus.inviting))
     @rule(data=st.data())
     def a_whole_team_accepts(self, data):
         """The happy path, often: everyone invited to one request says yes."""
@@ -342,7 +345,6 @@ class StaffingMachine(RuleBasedStateMachine):
     def worker_rematches(self):
         rematch.run_due(self.engine, self.app_settings, now=self.now)
 
-    @precondition(lambda self: self._assignments(*HELD))
     @rule(data=st.data())
     def withdraw(self, data):
         assignment_id = self._pick(data, self._assignments(*HELD))
