@@ -32,7 +32,7 @@ def register(main: click.Group) -> None:
 
 
 def _summary(run: MatchRun) -> str:
-    requests = len(run.problem.get("requests", []))
+    requests = len(match_runs.run_request_keys(run))
     parts = [f"status {run.status}", f"{requests} request{'s' if requests != 1 else ''}"]
     if run.filled is not None:
         parts.append(f"filled {run.filled} of {run.seats} seats")
@@ -106,9 +106,10 @@ def match(region_code: str, time_limit: float | None, out: str | None) -> None:
             write_output(
                 str(folder / "solution.json"), json.dumps(stored.solution, indent=2) + "\n"
             )
-    for outcome in (stored.solution or {}).get("requests", []):
-        if outcome["filled"] < outcome["peers"]:
-            click.echo(f"  {outcome['id']}: {outcome['filled']} of {outcome['peers']} seats")
+    outcomes = match_runs.stored_solution(stored).requests if stored.solution is not None else ()
+    for outcome in outcomes:
+        if outcome.filled < outcome.peers:
+            click.echo(f"  {outcome.id}: {outcome.filled} of {outcome.peers} seats")
     if stored.status not in match_runs.SOLVED:
         raise Failure(f"run {run_id} did not propose teams ({stored.status})")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, get_args
 
 import msgspec
@@ -200,7 +201,27 @@ def parse_problem(data: object) -> Problem:
         as_of=file.as_of,
         previous=_previous(file.previous),
     )
-    _check_references(problem, file)
+    _check_references(problem, [entry.conflicts for entry in file.reviewers])
+    _check_locked(problem)
+    return problem
+
+
+def problem_requests(data: object) -> tuple[Request, ...]:
+    """A problem's requests alone, read with the contract's schema (the rest of the problem is
+    neither built nor checked)."""
+    file: schema.ProblemRequests = _decode(data, schema.ProblemRequests)
+    return tuple(_request(q, f"requests[{i}]") for i, q in enumerate(file.requests))
+
+
+def check_problem(problem: Problem) -> Problem:
+    """The checks a file gets beyond its shape (unique ids, references that resolve, placeable
+    locked pairs), for a problem built in code; the problem itself, or ProblemError."""
+    for i, q in enumerate(problem.requests):
+        _range(q.window.start, q.window.end, f"requests[{i}]")
+    for i, r in enumerate(problem.reviewers):
+        for j, gap in enumerate(r.unavailable):
+            _range(gap.start, gap.end, f"reviewers[{i}].unavailable[{j}]")
+    _check_references(problem, [sorted(r.conflicts) for r in problem.reviewers])
     _check_locked(problem)
     return problem
 
@@ -252,8 +273,9 @@ def _range(start: dt.date, end: dt.date, path: str) -> DateRange:
     return DateRange(start, end)
 
 
-def _check_references(problem: Problem, file: schema.ProblemFile) -> None:
-    """Ids are unique, and every reference names a declared partnership, request or reviewer."""
+def _check_references(problem: Problem, conflicts: Sequence[Sequence[str]]) -> None:
+    """Ids are unique, and every reference names a declared partnership, request or reviewer
+    (``conflicts``: each reviewer's, in the order their paths count them)."""
     partnerships = _unique_ids("partnerships", problem.partnerships)
     reviewers = _unique_ids("reviewers", problem.reviewers)
     requests = _unique_ids("requests", problem.requests)
@@ -263,8 +285,8 @@ def _check_references(problem: Problem, file: schema.ProblemFile) -> None:
                 raise ProblemError(
                     f"{kind}[{i}].partnership", f"unknown partnership {item.partnership!r}"
                 )
-    for i, entry in enumerate(file.reviewers):
-        for j, name in enumerate(entry.conflicts):
+    for i, names in enumerate(conflicts):
+        for j, name in enumerate(names):
             if name not in partnerships and name not in requests:
                 raise ProblemError(
                     f"reviewers[{i}].conflicts[{j}]", f"unknown request or partnership {name!r}"

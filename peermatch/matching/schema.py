@@ -74,6 +74,13 @@ class PairEntry(Strict):
     reviewer: Text
 
 
+class ProblemRequests(msgspec.Struct, gc=False):
+    """Only a problem's requests (its other keys are skipped, not checked): for a reader that
+    needs to know which requests a stored problem covers without building its reviewers."""
+
+    requests: tuple[RequestEntry, ...] = ()
+
+
 class ProblemFile(Strict):
     format: str  # checked before decoding, with a message of its own
     partnerships: tuple[PartnershipEntry, ...] = ()

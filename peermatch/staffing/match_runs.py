@@ -43,8 +43,18 @@ from sqlmodel import Session, col, select
 from peermatch import audit, ledger, registry
 from peermatch.db import session_scope
 from peermatch.errors import Conflict, DomainError, NotFound
-from peermatch.matching.io import ProblemError, parse_problem, parse_solution
-from peermatch.matching.problem import Pair, Problem
+from peermatch.matching.io import (
+    ProblemError,
+    check_problem,
+    parse_problem,
+    parse_solution,
+    problem_requests,
+    problem_to_json,
+)
+from peermatch.matching.problem import DateRange, Pair, Problem, Solution
+from peermatch.matching.problem import Partnership as ProblemPartnership
+from peermatch.matching.problem import Request as ProblemRequest
+from peermatch.matching.problem import Reviewer as ProblemReviewer
 from peermatch.matching.validate import broken_rules, rule_violations
 from peermatch.models import (
     Assignment,
@@ -213,10 +223,11 @@ def build_problem(
     *,
     today: dt.date | None = None,
     only: Iterable[int] | None = None,
-) -> dict[str, Any]:
-    """The region's matching problem as ``peermatch.problem/1`` data (see the module doc).
-    ``only``: just these requests (a re-match of freed seats); every other request's held
-    reviewers still count against their capacity."""
+) -> Problem:
+    """The region's matching problem (see the module doc), checked as the contract checks a
+    file (``check_problem``: ProblemError if a locked pair breaks a rule). ``only``: just these
+    requests (a re-match of freed seats); every other request's held reviewers still count
+    against their capacity. ``problem_to_json`` gives the stored ``peermatch.problem/1``."""
     today = today or dt.date.today()
     partnerships = {
         p.id: p for p in session.exec(select(Partnership).where(Partnership.region_id == region_id))
@@ -289,7 +300,7 @@ def build_problem(
         .order_by(col(ReviewerSkill.skill))
     ):
         skills[reviewer_id].append(skill)
-    away: dict[int, list[dict[str, str]]] = defaultdict(list)
+    away: dict[int, list[DateRange]] = defaultdict(list)
     for reviewer_id, starts_on, ends_on in session.exec(
         select(
             col(Unavailability.reviewer_id),
@@ -301,7 +312,7 @@ def build_problem(
         .where(in_region)
         .order_by(col(Unavailability.starts_on), col(Unavailability.id))
     ):
-        away[reviewer_id].append({"from": starts_on.isoformat(), "to": ends_on.isoformat()})
+        away[reviewer_id].append(DateRange(starts_on, ends_on))
     conflicts: dict[int, list[str]] = defaultdict(list)
     for reviewer_id, partnership_id in session.exec(
         select(ReviewerConflict.reviewer_id, ReviewerConflict.partnership_id)
@@ -334,47 +345,44 @@ def build_problem(
     ).all()
     practice = registry.reviews_completed(session, practiced)
     locked_count = Counter(r for _, r in locked)
-    reviewer_docs = []
+    reviewer_rows = []
     for r in reviewers:
-        assert r.id is not None
-        free = max(0, r.capacity - outside[r.id]) if r.active else 0
-        doc: dict[str, Any] = {
-            "id": reviewer_key(r.id),
-            "partnership": codes[r.partnership_id],
-            "agency": r.agency,
-            "skills": skills[r.id],
-            # Held invitations are kept even if the registry's capacity was lowered since.
-            "capacity": max(free, locked_count[r.id]),
-            "unavailable": away[r.id],
-            "conflicts": sorted(set(conflicts[r.id])),
-        }
-        if r.organisation_id is not None:
-            doc["organisation"] = organisation_key(r.organisation_id)
         # Experience and practice (MATCHING.md): reviews before PeerMatch plus those it recorded.
         completed, last_on = practice.get(r.id, (r.prior_reviews, r.last_review_on))
-        doc["reviews_completed"] = completed
-        doc["last_review_on"] = last_on.isoformat() if last_on else None
-        reviewer_docs.append(doc)
-
-    request_docs = []
-    for q in requests:
-        doc = {
-            "id": keys[q.id],
-            "partnership": codes[q.partnership_id],
-            "peers": q.peers,
-            "high_profile": q.high_profile,
-            "required_skills": list(q.required_skills),
-            "agencies_involved": sorted(q.agencies_involved),
-            "from": q.window_start.isoformat(),
-            "to": q.window_end.isoformat(),
-            "needs_experienced": q.needs_experienced,
-        }
-        if q.organisations_involved:
-            # Independence by employer (docs/matching.md): whatever the reviewer's partnership.
-            doc["organisations_involved"] = sorted(
-                organisation_key(o) for o in q.organisations_involved
+        free = max(0, r.capacity - outside[r.id]) if r.active else 0
+        reviewer_rows.append(
+            ProblemReviewer(
+                id=reviewer_key(r.id),
+                partnership=codes[r.partnership_id],
+                agency=r.agency,
+                skills=frozenset(skills[r.id]),
+                # Held invitations are kept even if the registry's capacity was lowered since.
+                capacity=max(free, locked_count[r.id]),
+                unavailable=tuple(away[r.id]),
+                conflicts=frozenset(conflicts[r.id]),
+                reviews_completed=completed,
+                last_review_on=last_on,
+                organisation=(
+                    organisation_key(r.organisation_id) if r.organisation_id is not None else None
+                ),
             )
-        request_docs.append(doc)
+        )
+
+    request_rows = tuple(
+        ProblemRequest(
+            id=keys[q.id],
+            partnership=codes[q.partnership_id],
+            peers=q.peers,
+            window=DateRange(q.window_start, q.window_end),
+            high_profile=q.high_profile,
+            required_skills=tuple(dict.fromkeys(q.required_skills)),
+            agencies_involved=frozenset(q.agencies_involved),
+            needs_experienced=q.needs_experienced,
+            # Independence by employer (docs/matching.md): whatever the reviewer's partnership.
+            organisations_involved=frozenset(organisation_key(o) for o in q.organisations_involved),
+        )
+        for q in requests
+    )
 
     # The ledger's one balance, on the run's day (ledger.positions): the proposal's "Before"
     # equals the ledger page's balance for a period ending that day.
@@ -389,63 +397,49 @@ def build_problem(
         if a.request_id in keys and a.status == AssignmentStatus.accepted and lender != receiver:
             counted[(str(lender), "lent")] += 1
             counted[(receiver, "received")] += 1
-    present = {doc["id"] for doc in reviewer_docs}
-    problem: dict[str, Any] = {
-        "format": PROBLEM_FORMAT,
-        "partnerships": [
-            {
-                "id": code,
-                **_counts(
-                    ledger.Position(
-                        standing[code].lent - counted[(code, "lent")],
-                        standing[code].received - counted[(code, "received")],
-                    )
-                ),
-            }
-            for code in sorted(codes.values())
-        ],
-        "reviewers": reviewer_docs,
-        "requests": request_docs,
-        "locked": [{"request": keys[q], "reviewer": reviewer_key(r)} for q, r in sorted(locked)],
-        # Only reviewers in the problem: one made inactive since cannot be placed anyway.
-        "excluded": [
-            {"request": keys[q], "reviewer": reviewer_key(r)}
-            for q, r in sorted(excluded)
-            if reviewer_key(r) in present
-        ],
-    }
-    problem["as_of"] = today.isoformat()
+    present = {r.id for r in reviewer_rows}
+    previous: tuple[Pair, ...] | None = None
     if (earlier := previous_proposal(session, region_id)) is not None:
         # Stable re-runs: the teams of the region's latest coordinator proposal, for the
         # requests still in this problem, so that a re-run changes only the teams it must.
-        assert earlier.solution is not None
         wanted_keys = set(keys.values())
-        problem["previous"] = [
-            {"request": pair["request"], "reviewer": pair["reviewer"]}
-            for pair in earlier.solution["assignments"]
-            if pair["request"] in wanted_keys
-        ]
-    return problem
+        previous = tuple(
+            pair for pair in stored_solution(earlier).assignments if pair.request in wanted_keys
+        )
+    return check_problem(
+        Problem(
+            partnerships=tuple(
+                _standing(
+                    code,
+                    ledger.Position(
+                        standing[code].lent - counted[(code, "lent")],
+                        standing[code].received - counted[(code, "received")],
+                    ),
+                )
+                for code in sorted(codes.values())
+            ),
+            reviewers=tuple(reviewer_rows),
+            requests=request_rows,
+            locked=tuple(Pair(keys[q], reviewer_key(r)) for q, r in sorted(locked)),
+            # Only reviewers in the problem: one made inactive since cannot be placed anyway.
+            excluded=tuple(
+                Pair(keys[q], reviewer_key(r))
+                for q, r in sorted(excluded)
+                if reviewer_key(r) in present
+            ),
+            as_of=today,
+            previous=previous,
+        )
+    )
 
 
-def problem_for(
-    session: Session,
-    region_id: int,
-    *,
-    today: dt.date | None = None,
-    only: Iterable[int] | None = None,
-) -> Problem:
-    """``build_problem`` read with the contract's parser: the typed problem the solver and the
-    validator take (ProblemError if the locked pairs break a rule)."""
-    return parse_problem(build_problem(session, region_id, today=today, only=only))
-
-
-def _counts(position: ledger.Position) -> dict[str, int]:
-    """A problem's ``lent`` and ``received`` (counts, at least 0) with the position's balance.
+def _standing(code: str, position: ledger.Position) -> ProblemPartnership:
+    """A problem's partnership: ``lent`` and ``received`` (counts, at least 0) with the
+    position's balance.
     Only a reversal dated before its acceptance can make a side negative on a day; both sides
     are then raised alike, which keeps the balance."""
     low = min(0, position.lent, position.received)
-    return {"lent": position.lent - low, "received": position.received - low}
+    return ProblemPartnership(code, position.lent - low, position.received - low)
 
 
 # Runs whose proposal a later run keeps stable: a coordinator's (web or command line), not a
@@ -464,6 +458,27 @@ def previous_proposal(session: Session, region_id: int) -> MatchRun | None:
         )
         .order_by(col(MatchRun.id).desc())
     ).first()
+
+
+# --- reading a stored run ----------------------------------------------------------------------
+
+
+def stored_problem(run: MatchRun) -> Problem:
+    """The run's problem, read with the contract's parser (it was checked when it was built)."""
+    return parse_problem(run.problem)
+
+
+def stored_solution(run: MatchRun) -> Solution:
+    """The run's solution, read with the contract's parser; RunRefused if the run has none."""
+    if run.solution is None:
+        raise RunRefused(f"Run {run.id} has no solution ({run.status})")
+    return parse_solution(run.solution)
+
+
+def run_request_keys(run: MatchRun) -> list[str]:
+    """The ids of the requests a run covers, in its problem's order. Only the ids, read by the
+    contract's schema: a run's whole problem is not parsed to learn which requests it holds."""
+    return [q.id for q in problem_requests(run.problem)]
 
 
 # --- starting and stopping -------------------------------------------------------------------
@@ -488,7 +503,7 @@ def start_run(
     if (existing := active_run(session, region_id)) is not None:
         return existing, False
     problem = build_problem(session, region_id, today=today)
-    if not problem["requests"]:
+    if not problem.requests:
         raise RunRefused(
             "There are no requests to match: submit a request, or wait for a seat to free up"
         )
@@ -498,8 +513,8 @@ def start_run(
         started_by=actor,
         status=RunStatus.queued,
         time_limit=time_limit,
-        problem=problem,
-        seats=sum(q["peers"] for q in problem["requests"]),
+        problem=problem_to_json(problem),
+        seats=sum(q.peers for q in problem.requests),
         purpose=purpose,
         heartbeat_at=utcnow(),
     )
@@ -515,8 +530,8 @@ def start_run(
             raise Conflict("Another run of this region has just started and finished") from None
         return existing, False
     assert run.id is not None
-    for key in (q["id"] for q in problem["requests"]):
-        request = session.get(ReviewRequest, request_id_of(key))
+    for q in problem.requests:
+        request = session.get(ReviewRequest, request_id_of(q.id))
         assert request is not None
         if lifecycle.refusal(request, Command.start_matching, today=utcnow().date()) is None:
             lifecycle.apply(
@@ -529,7 +544,7 @@ def start_run(
         entity="matchrun",
         entity_id=run.id,
         region_id=region_id,
-        detail={"requests": len(problem["requests"]), "time_limit": time_limit, "purpose": purpose},
+        detail={"requests": len(problem.requests), "time_limit": time_limit, "purpose": purpose},
     )
     session.flush()
     return run, True
@@ -557,11 +572,12 @@ def _finish(
         "error": error[:500] if error else None,
     }
     if solution is not None:
+        read = parse_solution(solution)
         values |= {
             "solution": solution,
-            "filled": solution.get("filled"),
-            "imbalance": solution.get("imbalance"),
-            "seconds": solution.get("seconds"),
+            "filled": read.filled,
+            "imbalance": read.imbalance,
+            "seconds": read.seconds,
         }
     result = session.execute(
         update(MatchRun)
@@ -574,7 +590,7 @@ def _finish(
     run = session.get(MatchRun, run_id)
     assert run is not None
     command = Command.propose if status in SOLVED else Command.unmatch
-    for key in (q["id"] for q in run.problem.get("requests", [])):
+    for key in run_request_keys(run):
         request = session.get(ReviewRequest, request_id_of(key))
         if request is not None and request.status == RequestStatus.matching:
             lifecycle.apply(session, request, command, actor=actor, detail={"run": run_id})
@@ -791,7 +807,9 @@ def _store(
             )
         else:
             solution = outcome["solution"]
-    status = RunStatus(solution["status"]) if solution is not None else RunStatus.failed
+    status = (
+        RunStatus(parse_solution(solution).status) if solution is not None else RunStatus.failed
+    )
     with session_scope(engine) as session:
         _finish(
             session,
@@ -879,7 +897,7 @@ def awaiting_approval(session: Session, region_id: int) -> MatchRun | None:
     run = latest_run(session, region_id)
     if run is None or run.status not in SOLVED or run.approved_at is not None:
         return None
-    ids = [request_id_of(q["id"]) for q in run.problem.get("requests", [])]
+    ids = [request_id_of(key) for key in run_request_keys(run)]
     waiting = session.exec(
         select(func.count())
         .select_from(ReviewRequest)
@@ -938,7 +956,7 @@ def decide_pair(
 
 def _check_lock(session: Session, region_id: int, request_id: int, reviewer_id: int) -> None:
     try:
-        problem_for(session, region_id)
+        build_problem(session, region_id)
     except ProblemError as exc:
         raise RunRefused(
             "This reviewer cannot be locked on this request: the locks together break a "
@@ -1038,7 +1056,7 @@ def recheck(
     the teams that no longer hold, and the fresh problem. Requests that have moved on since the
     run (cancelled, fully staffed) are left out."""
     assert run.solution is not None
-    problem = problem_for(session, run.region_id)
+    problem = build_problem(session, run.region_id)
     requests = {request_id_of(q.id): q for q in problem.requests}
     reviewers = {r.id: r for r in problem.reviewers}
     keys = _keys_of(problem)
@@ -1051,7 +1069,7 @@ def recheck(
     }
     excluded = set(problem.excluded)
     proposed: dict[int, list[Pair]] = defaultdict(list)
-    for pair in parse_solution(run.solution).assignments:
+    for pair in stored_solution(run).assignments:
         request_id = request_id_of(pair.request)
         q = requests.get(request_id)
         record = session.get(ReviewRequest, request_id)

@@ -61,7 +61,7 @@ def rematch(
     lifecycle.check(request, Command.rematch, today=now.date())
     home = session.get(Partnership, request.partnership_id)
     assert home is not None
-    problem = match_runs.problem_for(session, home.region_id, only=[request.id], today=now.date())
+    problem = match_runs.build_problem(session, home.region_id, only=[request.id], today=now.date())
     key = match_runs.request_key(home.code, request.reference, request.id)
     if key not in {q.id for q in problem.requests}:
         return []  # no seat open to matching (filled meanwhile)

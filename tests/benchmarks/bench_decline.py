@@ -45,7 +45,6 @@ from bench_service import fresh_database, load_national
 from live_server import serve
 
 from peermatch.db import session_scope
-from peermatch.matching.io import parse_problem
 from peermatch.matching.solver import solve
 from peermatch.models import (
     Assignment,
@@ -81,7 +80,7 @@ def staff(engine: Engine, settings: Settings, region_id: int, count: int) -> lis
         step = max(1, len(ids) // (count * 2))
         chosen = ids[::step][: count * 2]  # twice as many: some may not fill
         data = match_runs.build_problem(session, region_id, only=chosen, today=dt.date.today())
-        solution = solve(parse_problem(data), time_limit=60)
+        solution = solve(data, time_limit=60)
         teams: dict[int, list[int]] = {}
         for pair in solution.assignments:
             teams.setdefault(match_runs.request_id_of(pair.request), []).append(

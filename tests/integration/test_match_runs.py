@@ -11,6 +11,7 @@ from runs_world import WINDOW, add, build_world, request
 from sqlmodel import select
 
 from peermatch.matching.io import parse_problem, parse_solution
+from peermatch.matching.problem import DateRange, Partnership
 from peermatch.matching.validate import validate
 from peermatch.models import (
     Assignment,
@@ -34,7 +35,7 @@ def world(session, region_a, partnership_a):
 
 
 def _by_id(items):
-    return {item["id"]: item for item in items}
+    return {item.id: item for item in items}
 
 
 def _run(engine, session, world, **kwargs):
@@ -127,9 +128,10 @@ def test_the_problem_carries_the_registry_the_ledger_and_the_decisions(session, 
     session.commit()
 
     problem = match_runs.build_problem(session, world.region_id)
-    parse_problem(problem)  # the engine accepts it as it is
+    # What is stored reads back with the contract's parser as the same problem.
+    assert parse_problem(match_runs.problem_to_json(problem)) == problem
 
-    requests = _by_id(problem["requests"])
+    requests = _by_id(problem.requests)
     key = {
         q: match_runs.request_key(c, q, i.id)
         for q, c, i in (
@@ -139,28 +141,21 @@ def test_the_problem_carries_the_registry_the_ledger_and_the_decisions(session, 
         )
     }
     assert set(requests) == set(key.values())  # no draft, completed or fully held request
-    expected = {
-        "partnership": "CHARLIE",
-        "peers": 2,
-        "high_profile": True,
-        "required_skills": ["rca"],
-        "from": WINDOW[0].isoformat(),
-        "to": WINDOW[1].isoformat(),
-    }
-    assert {k: requests[key["CH-2027-001"]][k] for k in expected} == expected
-    reviewers = _by_id(problem["reviewers"])
+    charlie = requests[key["CH-2027-001"]]
+    assert (charlie.partnership, charlie.peers, charlie.high_profile) == ("CHARLIE", 2, True)
+    assert charlie.required_skills == ("rca",)
+    assert (charlie.window.start, charlie.window.end) == WINDOW
+    reviewers = _by_id(problem.reviewers)
     assert match_runs.reviewer_key(world.reviewers["Ina Inactive"]) not in reviewers
     away = reviewers[match_runs.reviewer_key(ben)]
-    assert away["capacity"] == 1  # 2, less the accepted seat outside this run
-    assert away["unavailable"] == [{"from": "2027-03-10", "to": "2027-03-12"}]
-    assert away["conflicts"] == ["CHARLIE"]
-    assert away["skills"] == ["rca"] and away["agency"] == "education"
-    assert reviewers[match_runs.reviewer_key(rv["Cleo Charlie"])]["conflicts"] == [
-        key["AL-2027-002"]
-    ]
+    assert away.capacity == 1  # 2, less the accepted seat outside this run
+    assert away.unavailable == (DateRange(dt.date(2027, 3, 10), dt.date(2027, 3, 12)),)
+    assert away.conflicts == {"CHARLIE"}
+    assert away.skills == {"rca"} and away.agency == "education"
+    assert reviewers[match_runs.reviewer_key(rv["Cleo Charlie"])].conflicts == {key["AL-2027-002"]}
     # Cal's held invitation is inside the run: locked, and his capacity still counts it.
-    assert reviewers[match_runs.reviewer_key(rv["Cal Charlie"])]["capacity"] == 1
-    pairs = lambda name: {(p["request"], p["reviewer"]) for p in problem[name]}  # noqa: E731
+    assert reviewers[match_runs.reviewer_key(rv["Cal Charlie"])].capacity == 1
+    pairs = lambda name: {(p.request, p.reviewer) for p in getattr(problem, name)}  # noqa: E731
     assert pairs("locked") == {
         (key["BR-2027-004"], match_runs.reviewer_key(rv["Cal Charlie"])),
         (key["AL-2027-002"], match_runs.reviewer_key(rv["Bo Bravo"])),
@@ -169,10 +164,10 @@ def test_the_problem_carries_the_registry_the_ledger_and_the_decisions(session, 
         (key["BR-2027-004"], match_runs.reviewer_key(rv["Ava Alpha"])),
         (key["CH-2027-001"], match_runs.reviewer_key(rv["Cy Charlie"])),
     }
-    ledger = _by_id(problem["partnerships"])
-    assert ledger["BRAVO"] == {"id": "BRAVO", "lent": 1, "received": 0}
-    assert ledger["ALPHA"] == {"id": "ALPHA", "lent": 0, "received": 1}
-    assert ledger["CHARLIE"] == {"id": "CHARLIE", "lent": 0, "received": 0}
+    ledger = _by_id(problem.partnerships)
+    assert ledger["BRAVO"] == Partnership("BRAVO", lent=1, received=0)
+    assert ledger["ALPHA"] == Partnership("ALPHA", lent=0, received=1)
+    assert ledger["CHARLIE"] == Partnership("CHARLIE", lent=0, received=0)
 
 
 def test_a_run_is_solved_in_its_own_process_validated_and_its_requests_proposed(
@@ -223,7 +218,7 @@ def test_a_lock_and_an_exclusion_change_the_next_run(engine, session, world):
     match_runs.remove_decision(session, world.region_id, q.id, dropped, actor="user:1")
     session.commit()
     problem = match_runs.build_problem(session, world.region_id)
-    assert problem["excluded"] == []
+    assert problem.excluded == ()
 
 
 def test_a_lock_that_breaks_a_rule_is_refused_with_the_reason(session, world):
@@ -354,10 +349,8 @@ def test_a_conflict_with_another_regions_partnership_is_left_out(session, world,
     session.commit()
     problem = match_runs.build_problem(session, world.region_id)
     assert (
-        _by_id(problem["reviewers"])[match_runs.reviewer_key(world.reviewers["Bo Bravo"])][
-            "conflicts"
-        ]
-        == []
+        _by_id(problem.reviewers)[match_runs.reviewer_key(world.reviewers["Bo Bravo"])].conflicts
+        == frozenset()
     )
     assert q.id
 
@@ -393,11 +386,11 @@ def test_the_problem_carries_experience_and_practice(session, world):
     session.add(Assignment(request_id=done.id, reviewer_id=ava, status=AssignmentStatus.accepted))
     session.commit()
     problem = match_runs.build_problem(session, world.region_id, today=dt.date(2027, 1, 5))
-    assert problem["as_of"] == "2027-01-05"
-    doc = _by_id(problem["reviewers"])[match_runs.reviewer_key(ava)]
-    assert doc["reviews_completed"] == 1
-    assert doc["last_review_on"] == WINDOW[1].isoformat()
-    assert problem["requests"][0]["needs_experienced"] is False  # as the request says
+    assert problem.as_of == dt.date(2027, 1, 5)
+    doc = _by_id(problem.reviewers)[match_runs.reviewer_key(ava)]
+    assert doc.reviews_completed == 1
+    assert doc.last_review_on == WINDOW[1]
+    assert problem.requests[0].needs_experienced is False  # as the request says
 
 
 def test_a_requests_team_shows_its_invitations_and_its_latest_proposal(engine, session, world):
